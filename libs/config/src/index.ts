@@ -1,0 +1,4 @@
+export { z } from 'zod';
+export * from './duration.js';
+export * from './secret.js';
+export * from './load-config.js';

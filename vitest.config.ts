@@ -1,0 +1,30 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One vitest project per Nx project (apps/*, libs/*, tools/*), named like the Nx project, so
+ * `vitest run --project contracts` and `nx test contracts` run the same tests. Unit tests sit next
+ * to code (src/**\/*.test.ts); integration suites live in each project's test/ folder and talk to
+ * the real stack (Kafka, Redis, Samba), which the global setup brings up when they run.
+ */
+const roots = ['libs', 'apps', 'tools'].flatMap((dir) =>
+  existsSync(dir) ? readdirSync(dir).map((name) => ({ dir: `${dir}/${name}`, name })) : [],
+);
+
+export default defineConfig({
+  resolve: { conditions: ['@canopy/source'] },
+  ssr: { resolve: { conditions: ['@canopy/source'] } },
+  test: {
+    projects: roots
+      .filter(({ dir }) => existsSync(`${dir}/package.json`))
+      .map(({ dir, name }) => ({
+        extends: true,
+        test: {
+          name,
+          root: dir,
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          environment: 'node',
+        },
+      })),
+  },
+});
