@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+
+/** The scheduler stage. Its providers start their work in onApplicationBootstrap and stop in onModuleDestroy. */
+@Module({})
+export class SchedulerModule {}

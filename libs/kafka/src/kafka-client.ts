@@ -1,0 +1,518 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@canopy/logger';
+import {
+  Kafka,
+  Partitioners,
+  logLevel as KafkaLogLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type LogEntry,
+  type Producer,
+} from 'kafkajs';
+import { classifyKafkaError } from './kafka-errors.js';
+import { tlsOptions, type KafkaOptions } from './kafka-options.js';
+
+/**
+ * The project's one Kafka wrapper. Nothing else imports kafkajs: kafkajs has had no release since
+ * 2023, and this seam is where a maintained client (@platformatic/kafka, Confluent's) would go.
+ * The types below are Canopy's own, not the library's.
+ */
+
+export type HeaderValue = string | Buffer;
+
+export interface OutgoingMessage {
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, HeaderValue | undefined>;
+  partition?: number;
+  timestamp?: number;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  /** Offset as a decimal string (Kafka offsets are int64). */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | undefined>;
+  timestamp: number;
+}
+
+export interface RecordPosition {
+  topic: string;
+  partition: number;
+  /** Offset of the first record written by this send, as a decimal string. */
+  baseOffset: string;
+}
+
+export interface TopicToCreate {
+  name: string;
+  partitions: number;
+  config?: Record<string, string>;
+  replicationFactor?: number;
+}
+
+export interface BatchContext {
+  /** Mark `offset` of the batch's partition as processed (the next fetch starts after it). */
+  resolveOffset(offset: string): void;
+  /** Commit resolved offsets now. */
+  commit(): Promise<void>;
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the partition was revoked: stop work early. */
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+export interface MessageBatch {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: IncomingMessage[];
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  /** Re-check pattern subscriptions for new topics this often (ms). Default 10 s. */
+  topicRefreshMs?: number;
+  sessionTimeoutMs?: number;
+  maxBytesPerPartition?: number;
+  /** Read only committed records of transactional producers. Default true. */
+  readCommitted?: boolean;
+}
+
+export interface SubscribeOptions {
+  topics: Array<string | RegExp>;
+  fromBeginning?: boolean;
+}
+
+export function headerString(headers: Record<string, Buffer | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return value === undefined ? undefined : value.toString('utf8');
+}
+
+function toIncoming(topic: string, partition: number, m: EachBatchPayload['batch']['messages'][number]): IncomingMessage {
+  const headers: Record<string, Buffer | undefined> = {};
+  for (const [k, v] of Object.entries((m.headers ?? {}) as IHeaders)) {
+    const first = Array.isArray(v) ? v[0] : v;
+    headers[k] = first === undefined ? undefined : Buffer.isBuffer(first) ? first : Buffer.from(String(first));
+  }
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ?? null,
+    value: m.value ?? null,
+    headers,
+    timestamp: Number(m.timestamp),
+  };
+}
+
+function toKafkaHeaders(headers: OutgoingMessage['headers']): IHeaders | undefined {
+  if (!headers) return undefined;
+  const out: IHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+export class KafkaProducer {
+  constructor(
+    private readonly producer: Producer,
+    private readonly log: Logger,
+  ) {}
+
+  /** Send with acks=all; resolves once every in-sync replica has the records. */
+  async send(topic: string, messages: OutgoingMessage[]): Promise<RecordPosition[]> {
+    if (messages.length === 0) return [];
+    try {
+      const res = await this.producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({
+          key: m.key,
+          value: m.value,
+          headers: toKafkaHeaders(m.headers),
+          ...(m.partition === undefined ? {} : { partition: m.partition }),
+          ...(m.timestamp === undefined ? {} : { timestamp: String(m.timestamp) }),
+        })),
+      });
+      return res.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: r.baseOffset ?? '-1' }));
+    } catch (err) {
+      throw classifyKafkaError(err, `send to ${topic} failed`);
+    }
+  }
+
+  /** Send to several topics in one request (all acks=all). */
+  async sendBatch(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void> {
+    const topicMessages = batches
+      .filter((b) => b.messages.length)
+      .map((b) => ({
+        topic: b.topic,
+        messages: b.messages.map((m) => ({ key: m.key, value: m.value, headers: toKafkaHeaders(m.headers) })),
+      }));
+    if (!topicMessages.length) return;
+    try {
+      await this.producer.sendBatch({ acks: -1, topicMessages });
+    } catch (err) {
+      throw classifyKafkaError(err, `send to ${topicMessages.map((t) => t.topic).join(', ')} failed`);
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect().catch((err: unknown) => this.log.warn({ err }, 'producer disconnect failed'));
+  }
+}
+
+export class KafkaConsumer {
+  #running = false;
+  #subscription: SubscribeOptions | undefined;
+  #subscribedTopics = new Set<string>();
+  #refreshTimer: NodeJS.Timeout | undefined;
+  #handler: ((batch: MessageBatch, ctx: BatchContext) => Promise<void>) | undefined;
+  #consumer: Consumer;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly admin: KafkaAdmin,
+    readonly options: ConsumerOptions,
+    private readonly log: Logger,
+  ) {
+    this.#consumer = this.#create();
+  }
+
+  #create(): Consumer {
+    return this.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1_048_576,
+      readUncommitted: this.options.readCommitted === false,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<void> {
+    this.#subscription = options;
+  }
+
+  /**
+   * Run the handler for every batch. Offsets are committed only for what the handler resolved
+   * (no auto-resolve), so a crash mid-batch redelivers the rest: at-least-once.
+   *
+   * kafkajs resolves regex subscriptions once, at subscribe time; so patterns are re-evaluated
+   * every `topicRefreshMs` and the consumer is restarted when a new matching topic appears
+   * (a new forest's topic is picked up without a restart of the process).
+   */
+  async run(handler: (batch: MessageBatch, ctx: BatchContext) => Promise<void>): Promise<void> {
+    if (!this.#subscription) throw new Error('subscribe() before run()');
+    this.#handler = handler;
+    this.#running = true;
+    await this.#start();
+    const patterns = this.#subscription.topics.filter((t): t is RegExp => t instanceof RegExp);
+    if (patterns.length) {
+      this.#refreshTimer = setInterval(() => void this.#refreshPatterns(), this.options.topicRefreshMs ?? 10_000);
+      this.#refreshTimer.unref();
+    }
+  }
+
+  async #resolveTopics(): Promise<string[]> {
+    const subscription = this.#subscription!;
+    const names = new Set<string>();
+    const patterns: RegExp[] = [];
+    for (const t of subscription.topics) {
+      if (t instanceof RegExp) patterns.push(t);
+      else names.add(t);
+    }
+    if (patterns.length) {
+      for (const topic of await this.admin.listTopics()) if (patterns.some((p) => p.test(topic))) names.add(topic);
+    }
+    return [...names].sort();
+  }
+
+  async #start(): Promise<void> {
+    const topics = await this.#resolveTopics();
+    this.#subscribedTopics = new Set(topics);
+    await this.#consumer.connect();
+    if (topics.length) {
+      await this.#consumer.subscribe({ topics, fromBeginning: this.#subscription!.fromBeginning ?? false });
+    }
+    const handler = this.#handler!;
+    await this.#consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload: EachBatchPayload) => {
+        const { batch } = payload;
+        const messages = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
+        await handler(
+          { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, messages },
+          {
+            resolveOffset: (offset) => payload.resolveOffset(offset),
+            commit: () => payload.commitOffsetsIfNecessary(),
+            heartbeat: () => payload.heartbeat(),
+            isRunning: () => payload.isRunning(),
+            isStale: () => payload.isStale(),
+          },
+        );
+      },
+    });
+  }
+
+  async #refreshPatterns(): Promise<void> {
+    if (!this.#running) return;
+    try {
+      const topics = await this.#resolveTopics();
+      const added = topics.filter((t) => !this.#subscribedTopics.has(t));
+      if (!added.length) return;
+      this.log.info({ added }, 'new topics match the subscription; restarting consumer to pick them up');
+      await this.#consumer.disconnect();
+      this.#consumer = this.#create();
+      await this.#start();
+    } catch (err) {
+      this.log.warn({ err }, 'topic refresh failed; will retry');
+    }
+  }
+
+  /** Topics currently consumed (after pattern resolution). */
+  topics(): string[] {
+    return [...this.#subscribedTopics];
+  }
+
+  pause(topics: string[]): void {
+    this.#consumer.pause(topics.map((topic) => ({ topic })));
+  }
+
+  resume(topics: string[]): void {
+    this.#consumer.resume(topics.map((topic) => ({ topic })));
+  }
+
+  seek(topic: string, partition: number, offset: string): void {
+    this.#consumer.seek({ topic, partition, offset });
+  }
+
+  /** Stop fetching, let the in-flight batch finish, commit what it resolved, leave the group. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#refreshTimer) clearInterval(this.#refreshTimer);
+    await this.#consumer.disconnect().catch((err: unknown) => this.log.warn({ err }, 'consumer disconnect failed'));
+  }
+}
+
+export class KafkaAdmin {
+  #connected: Promise<void> | undefined;
+  constructor(private readonly admin: Admin) {}
+
+  #connect(): Promise<void> {
+    return (this.#connected ??= this.admin.connect());
+  }
+
+  async listTopics(): Promise<string[]> {
+    await this.#connect();
+    try {
+      return await this.admin.listTopics();
+    } catch (err) {
+      throw classifyKafkaError(err, 'list topics failed');
+    }
+  }
+
+  /** Create the topics that do not exist yet; existing ones are left as they are. */
+  async ensureTopics(topics: TopicToCreate[]): Promise<string[]> {
+    await this.#connect();
+    const existing = new Set(await this.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (!missing.length) return [];
+    try {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor ?? -1,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (err) {
+      // Another replica may have created it meanwhile: that is fine.
+      const again = new Set(await this.listTopics());
+      if (missing.some((t) => !again.has(t.name))) throw classifyKafkaError(err, 'create topics failed');
+    }
+    return missing.map((t) => t.name);
+  }
+
+  async deleteTopics(names: string[]): Promise<void> {
+    await this.#connect();
+    await this.admin.deleteTopics({ topics: names }).catch((err: unknown) => {
+      throw classifyKafkaError(err, 'delete topics failed');
+    });
+  }
+
+  /** Low and high watermarks per partition. */
+  async topicOffsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {
+    await this.#connect();
+    const res = await this.admin.fetchTopicOffsets(topic);
+    return res.map((p) => ({ partition: p.partition, low: p.low, high: p.high }));
+  }
+
+  /** First offset per partition at or after `timestamp` (ms), for replay --from <time>. */
+  async offsetsAt(topic: string, timestamp: number): Promise<Array<{ partition: number; offset: string }>> {
+    await this.#connect();
+    return this.admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+  }
+
+  /** A group's committed offsets; with topicOffsets this gives consumer lag. */
+  async groupOffsets(groupId: string, topics: string[]): Promise<Array<{ topic: string; partition: number; offset: string }>> {
+    await this.#connect();
+    const res = await this.admin.fetchOffsets({ groupId, topics });
+    return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
+  }
+
+  /** Lag of a consumer group summed per topic. */
+  async groupLag(groupId: string, topics: string[]): Promise<Record<string, number>> {
+    const committed = await this.groupOffsets(groupId, topics);
+    const lag: Record<string, number> = {};
+    for (const topic of topics) {
+      const marks = await this.topicOffsets(topic);
+      lag[topic] = marks.reduce((sum, m) => {
+        const c = committed.find((x) => x.topic === topic && x.partition === m.partition);
+        const from = c && Number(c.offset) >= 0 ? Number(c.offset) : Number(m.low);
+        return sum + Math.max(0, Number(m.high) - from);
+      }, 0);
+    }
+    return lag;
+  }
+
+  /** Move a (stopped) group's offsets, e.g. to replay from a time. */
+  async setGroupOffsets(groupId: string, topic: string, partitions: Array<{ partition: number; offset: string }>): Promise<void> {
+    await this.#connect();
+    await this.admin.setOffsets({ groupId, topic, partitions });
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.#connected) await this.admin.disconnect().catch(() => undefined);
+  }
+}
+
+function kafkaLogCreator(log: Logger) {
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, ...rest } = entry;
+      const fields = { kafka: rest };
+      if (level === KafkaLogLevel.ERROR) log.error(fields, message);
+      else if (level === KafkaLogLevel.WARN) log.warn(fields, message);
+      else if (level === KafkaLogLevel.INFO) log.debug(fields, message);
+      else log.trace(fields, message);
+    };
+}
+
+export class KafkaClient {
+  readonly #kafka: Kafka;
+  readonly #admin: KafkaAdmin;
+  readonly #closeables: Array<{ disconnect(): Promise<void> } | { stop(): Promise<void> }> = [];
+
+  constructor(
+    readonly options: KafkaOptions,
+    private readonly log: Logger,
+  ) {
+    process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+    if (options.tls.enabled && options.tls.insecureSkipVerify) {
+      log.warn('Kafka TLS certificate verification is OFF (tls.insecureSkipVerify): never use this in production');
+    }
+    const ssl = tlsOptions(options);
+    this.#kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      ...(ssl ? { ssl } : {}),
+      ...(options.sasl
+        ? {
+            sasl: {
+              mechanism: options.sasl.mechanism,
+              username: options.sasl.username,
+              password: options.sasl.password.reveal(),
+            } as never,
+          }
+        : {}),
+      connectionTimeout: options.connectionTimeout,
+      requestTimeout: options.requestTimeout,
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: kafkaLogCreator(log),
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+    });
+    this.#admin = new KafkaAdmin(this.#kafka.admin());
+  }
+
+  admin(): KafkaAdmin {
+    return this.#admin;
+  }
+
+  /**
+   * An idempotent producer (acks=all, one in-flight request per connection so retries keep order);
+   * optionally transactional.
+   */
+  async producer(options: { transactionalId?: string } = {}): Promise<KafkaProducer> {
+    const producer = this.#kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      ...(options.transactionalId ? { transactionalId: options.transactionalId } : {}),
+    });
+    try {
+      await producer.connect();
+    } catch (err) {
+      throw classifyKafkaError(err, 'producer connect failed');
+    }
+    const wrapped = new KafkaProducer(producer, this.log);
+    this.#closeables.push(wrapped);
+    return wrapped;
+  }
+
+  consumer(options: ConsumerOptions): KafkaConsumer {
+    const consumer = new KafkaConsumer(this.#kafka, this.#admin, options, this.log);
+    this.#closeables.push(consumer);
+    return consumer;
+  }
+
+  /**
+   * Read a whole topic from the beginning up to its current end, without a consumer group offset
+   * of its own (compacted topics: configuration, checkpoints). Calls `onMessage` in order per
+   * partition and resolves when every partition reached the high watermark seen at the start.
+   */
+  async readToEnd(topic: string, onMessage: (m: IncomingMessage) => void | Promise<void>): Promise<number> {
+    const ends = await this.#admin.topicOffsets(topic);
+    const pending = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, e.high]));
+    if (pending.size === 0) return 0;
+    const consumer = this.#kafka.consumer({ groupId: `canopy-reader-${randomUUID()}`, allowAutoTopicCreation: false });
+    let count = 0;
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message }) => {
+              await onMessage(toIncoming(topic, partition, message));
+              count++;
+              const high = pending.get(partition);
+              if (high !== undefined && BigInt(message.offset) + 1n >= BigInt(high)) pending.delete(partition);
+              if (pending.size === 0) resolve();
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return count;
+  }
+
+  /** Disconnect every producer, consumer and the admin client this client made. */
+  async close(): Promise<void> {
+    for (const c of this.#closeables.reverse()) {
+      await ('stop' in c ? c.stop() : c.disconnect()).catch(() => undefined);
+    }
+    await this.#admin.disconnect();
+  }
+}

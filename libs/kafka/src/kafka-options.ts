@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { duration, secret, z } from '@canopy/config';
+
+/**
+ * How to reach Kafka: the only configuration an agent needs locally (everything else comes from
+ * canopy.config). TLS verification is on whenever TLS is on; turning it off needs an explicit flag.
+ */
+export const kafkaOptionsSchema = z.object({
+  brokers: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+    .refine((v) => v.length > 0, 'at least one broker address (host:port) is required'),
+  clientId: z.string().min(1).default('canopy'),
+  tls: z
+    .object({
+      enabled: z.coerce.boolean().default(false),
+      caFile: z.string().optional(),
+      /** Only for labs: accepts any broker certificate. Logged as a warning. */
+      insecureSkipVerify: z.coerce.boolean().default(false),
+    })
+    .default({ enabled: false, insecureSkipVerify: false }),
+  sasl: z
+    .object({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+      username: z.string().min(1),
+      password: secret(),
+    })
+    .optional(),
+  connectionTimeout: duration().default(3_000),
+  requestTimeout: duration().default(30_000),
+});
+
+export type KafkaOptionsInput = z.input<typeof kafkaOptionsSchema>;
+export type KafkaOptions = z.output<typeof kafkaOptionsSchema>;
+
+export function tlsOptions(options: KafkaOptions): { ca?: string[]; rejectUnauthorized: boolean } | undefined {
+  if (!options.tls.enabled) return undefined;
+  return {
+    ...(options.tls.caFile ? { ca: [readFileSync(options.tls.caFile, 'utf8')] } : {}),
+    rejectUnauthorized: !options.tls.insecureSkipVerify,
+  };
+}

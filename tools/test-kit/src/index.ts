@@ -1,0 +1,2 @@
+export * from './spawn-service.js';
+export * from './wait-for.js';
