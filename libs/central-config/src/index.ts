@@ -1,0 +1,2 @@
+export * from './config-documents.js';
+export * from './config-store.js';
