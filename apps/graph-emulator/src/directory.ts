@@ -1,0 +1,472 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from './clock.js';
+import { GraphError, badRequest, conflict, notFound } from './graph-error.js';
+import type { ExtensionDef } from './schema.js';
+
+/**
+ * The in-memory directory: users and groups with equality indexes (for $filter and uniqueness),
+ * group membership in both directions, soft delete with a 30-day purge, a change log for delta,
+ * and replication lag (an object is not readable until `visibleAt`).
+ */
+export type Kind = 'user' | 'group';
+
+export interface DirObject {
+  kind: Kind;
+  id: string;
+  /** Creation order; listing and paging follow it. */
+  ord: number;
+  props: Record<string, unknown>;
+  state: 'live' | 'deleted';
+  /** Replication lag: reads and references do not see the object before this time. */
+  visibleAt: number;
+  deletedAt?: number;
+  /** Sequence number of the last change (delta). */
+  seq: number;
+  members?: Set<string>;
+  /** Membership changes of a group, for groups/delta with $select=members. */
+  memberLog?: Array<{ seq: number; id: string; removed: boolean }>;
+}
+
+export interface RegisteredExtension extends ExtensionDef {
+  id: string;
+  /** Object id of the application that owns it. */
+  appObjectId: string;
+  appDisplayName: string;
+}
+
+export interface Domain {
+  id: string;
+  isVerified: boolean;
+  isInitial: boolean;
+  isDefault: boolean;
+}
+
+export const SOFT_DELETE_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+const INDEXED: Record<Kind, string[]> = {
+  user: ['userPrincipalName', 'mail', 'mailNickname', 'onPremisesImmutableId', 'displayName', 'proxyAddresses', 'employeeId', 'otherMails'],
+  group: ['displayName', 'mail', 'mailNickname', 'proxyAddresses', 'onPremisesSecurityIdentifier'],
+};
+
+class KindStore {
+  readonly byId = new Map<string, DirObject>();
+  /** All objects (live and soft-deleted) in creation order; purged entries are compacted away. */
+  order: DirObject[] = [];
+  private dead = 0;
+  readonly index = new Map<string, Map<string, Set<string>>>();
+  /** Change log for delta: (seq, id); an entry is current only if the object's seq is still it. */
+  changeSeq: number[] = [];
+  changeId: string[] = [];
+  liveCount = 0;
+
+  constructor(indexed: string[]) {
+    for (const p of indexed) this.index.set(p, new Map());
+  }
+
+  addIndex(prop: string): void {
+    if (!this.index.has(prop)) this.index.set(prop, new Map());
+  }
+
+  indexObject(o: DirObject, add: boolean): void {
+    for (const [prop, map] of this.index) {
+      const v = o.props[prop];
+      const values = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
+      for (const raw of values) {
+        if (typeof raw !== 'string') continue;
+        const key = raw.toLowerCase();
+        let set = map.get(key);
+        if (add) {
+          if (!set) map.set(key, (set = new Set()));
+          set.add(o.id);
+        } else if (set) {
+          set.delete(o.id);
+          if (set.size === 0) map.delete(key);
+        }
+      }
+    }
+  }
+
+  lookup(prop: string, lowerValue: string): Set<string> | undefined {
+    const map = this.index.get(prop);
+    if (!map) return undefined;
+    return map.get(lowerValue) ?? new Set();
+  }
+
+  removeFromOrder(o: DirObject): void {
+    (o as { purged?: boolean }).purged = true;
+    this.dead++;
+    if (this.dead > 1000 && this.dead * 2 > this.order.length) {
+      this.order = this.order.filter((x) => !(x as { purged?: boolean }).purged);
+      this.dead = 0;
+    }
+  }
+
+  insertOrdered(o: DirObject): void {
+    const last = this.order[this.order.length - 1];
+    if (!last || last.ord < o.ord) {
+      this.order.push(o);
+      return;
+    }
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.order[mid]!.ord < o.ord) lo = mid + 1;
+      else hi = mid;
+    }
+    this.order.splice(lo, 0, o);
+  }
+
+  /** Position of the first entry with ord > `ord`. */
+  positionAfter(ord: number): number {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.order[mid]!.ord <= ord) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  logChange(o: DirObject): void {
+    this.changeSeq.push(o.seq);
+    this.changeId.push(o.id);
+    if (this.changeSeq.length > 4096 && this.changeSeq.length > 3 * (this.byId.size + 1024)) this.compactLog();
+  }
+
+  compactLog(): void {
+    const seqs: number[] = [];
+    const ids: string[] = [];
+    for (let i = 0; i < this.changeSeq.length; i++) {
+      const id = this.changeId[i]!;
+      const o = this.byId.get(id);
+      const current = o ? o.seq : undefined;
+      if (current === this.changeSeq[i] || (!o && this.tombstones.get(id) === this.changeSeq[i])) {
+        seqs.push(this.changeSeq[i]!);
+        ids.push(id);
+      }
+    }
+    this.changeSeq = seqs;
+    this.changeId = ids;
+  }
+
+  /** Permanently deleted ids -> seq of the deletion (for delta `@removed: deleted`). */
+  readonly tombstones = new Map<string, number>();
+}
+
+export interface DirectoryOptions {
+  clock: Clock;
+  replicationLagMs: number;
+  enforceMailNicknameUniqueness: boolean;
+}
+
+export class Directory {
+  readonly users = new KindStore(INDEXED.user);
+  readonly groups = new KindStore(INDEXED.group);
+  /** member id -> group ids */
+  readonly memberOf = new Map<string, Set<string>>();
+  readonly extensions = new Map<string, RegisteredExtension>();
+  private ordCounter = 0;
+  seq = 0;
+  private deletionQueue: Array<{ id: string; kind: Kind; deletedAt: number }> = [];
+  private dqHead = 0;
+
+  constructor(public options: DirectoryOptions) {}
+
+  store(kind: Kind): KindStore {
+    return kind === 'user' ? this.users : this.groups;
+  }
+
+  now(): number {
+    return this.options.clock.now();
+  }
+
+  private nextSeq(): number {
+    return ++this.seq;
+  }
+
+  // ---- lookup -------------------------------------------------------------------------------
+
+  /** A live object readable now (replication lag respected), or undefined. */
+  visible(kind: Kind, id: string): DirObject | undefined {
+    const o = this.store(kind).byId.get(id.toLowerCase());
+    if (!o || o.state !== 'live' || o.visibleAt > this.now()) return undefined;
+    return o;
+  }
+
+  /** Any kind: users first, then groups. */
+  visibleAny(id: string): DirObject | undefined {
+    return this.visible('user', id) ?? this.visible('group', id);
+  }
+
+  userByUpn(upn: string): DirObject | undefined {
+    const ids = this.users.lookup('userPrincipalName', upn.toLowerCase());
+    for (const id of ids ?? []) {
+      const o = this.visible('user', id);
+      if (o) return o;
+    }
+    return undefined;
+  }
+
+  deleted(id: string): DirObject | undefined {
+    const key = id.toLowerCase();
+    const o = this.users.byId.get(key) ?? this.groups.byId.get(key);
+    return o && o.state === 'deleted' ? o : undefined;
+  }
+
+  // ---- uniqueness ---------------------------------------------------------------------------
+
+  /** Throw Graph's conflict error if another live object holds one of the unique values. */
+  checkUnique(kind: Kind, props: Record<string, unknown>, selfId?: string): void {
+    const taken = (store: KindStore, prop: string, value: unknown): boolean => {
+      if (typeof value !== 'string') return false;
+      for (const id of store.lookup(prop, value.toLowerCase()) ?? []) if (id !== selfId) return true;
+      return false;
+    };
+    if (kind === 'user') {
+      if (taken(this.users, 'userPrincipalName', props.userPrincipalName)) throw conflict('userPrincipalName');
+      if (taken(this.users, 'onPremisesImmutableId', props.onPremisesImmutableId)) throw conflict('onPremisesImmutableId');
+    }
+    const addresses = Array.isArray(props.proxyAddresses) ? (props.proxyAddresses as string[]) : [];
+    for (const a of addresses) {
+      if (taken(this.users, 'proxyAddresses', a) || taken(this.groups, 'proxyAddresses', a)) throw conflict('proxyAddresses');
+    }
+    if (this.options.enforceMailNicknameUniqueness && typeof props.mailNickname === 'string') {
+      const mailScoped = kind === 'user' || props.mailEnabled === true;
+      if (mailScoped) {
+        const nick = props.mailNickname;
+        const inUsers = taken(this.users, 'mailNickname', nick);
+        let inGroups = false;
+        for (const id of this.groups.lookup('mailNickname', nick.toLowerCase()) ?? []) {
+          if (id !== selfId && this.groups.byId.get(id)?.props.mailEnabled === true) inGroups = true;
+        }
+        if (inUsers || inGroups) throw conflict('mailNickname');
+      }
+    }
+  }
+
+  // ---- mutation -----------------------------------------------------------------------------
+
+  create(kind: Kind, props: Record<string, unknown>, id: string = randomUUID()): DirObject {
+    const now = this.now();
+    const o: DirObject = {
+      kind,
+      id: id.toLowerCase(),
+      ord: ++this.ordCounter,
+      props: { ...props, createdDateTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      state: 'live',
+      visibleAt: now + this.options.replicationLagMs,
+      seq: this.nextSeq(),
+    };
+    if (kind === 'group') {
+      o.members = new Set();
+      o.memberLog = [];
+    }
+    const s = this.store(kind);
+    s.byId.set(o.id, o);
+    s.order.push(o);
+    s.indexObject(o, true);
+    s.logChange(o);
+    s.liveCount++;
+    return o;
+  }
+
+  update(o: DirObject, changes: Record<string, unknown>): void {
+    const s = this.store(o.kind);
+    s.indexObject(o, false);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === undefined) delete o.props[k];
+      else o.props[k] = v;
+    }
+    s.indexObject(o, true);
+    o.seq = this.nextSeq();
+    s.logChange(o);
+  }
+
+  /** Soft delete: kept for 30 days with its id, restorable. */
+  softDelete(o: DirObject): void {
+    const s = this.store(o.kind);
+    s.indexObject(o, false);
+    const now = this.now();
+    o.state = 'deleted';
+    o.deletedAt = now;
+    o.props.deletedDateTime = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    o.seq = this.nextSeq();
+    s.logChange(o);
+    s.liveCount--;
+    this.deletionQueue.push({ id: o.id, kind: o.kind, deletedAt: now });
+    if (o.kind === 'group') {
+      // a deleted group's own membership links stay (restored with it); it leaves its parents.
+      this.logMembershipOfMember(o.id, true);
+    } else {
+      this.logMembershipOfMember(o.id, true);
+    }
+  }
+
+  restore(o: DirObject): void {
+    this.checkUnique(o.kind, o.props, o.id);
+    const s = this.store(o.kind);
+    o.state = 'live';
+    delete o.deletedAt;
+    o.props.deletedDateTime = null;
+    delete o.props.deletedDateTime;
+    o.seq = this.nextSeq();
+    s.indexObject(o, true);
+    s.logChange(o);
+    s.liveCount++;
+    this.logMembershipOfMember(o.id, false);
+  }
+
+  /** Permanent delete (from deletedItems, or the 30-day purge). */
+  purge(o: DirObject): void {
+    const s = this.store(o.kind);
+    if (o.state === 'live') {
+      s.indexObject(o, false);
+      s.liveCount--;
+    }
+    s.byId.delete(o.id);
+    s.removeFromOrder(o);
+    const seq = this.nextSeq();
+    s.tombstones.set(o.id, seq);
+    s.changeSeq.push(seq);
+    s.changeId.push(o.id);
+    // drop membership links both ways
+    for (const gid of this.memberOf.get(o.id) ?? []) {
+      const g = this.groups.byId.get(gid);
+      if (g?.members?.delete(o.id)) g.memberLog!.push({ seq, id: o.id, removed: true });
+    }
+    this.memberOf.delete(o.id);
+    if (o.members) {
+      for (const mid of o.members) this.memberOf.get(mid)?.delete(o.id);
+    }
+  }
+
+  /** Purge soft-deleted objects older than 30 days. Cheap when nothing is due. */
+  purgeExpired(): number {
+    const cutoff = this.now() - SOFT_DELETE_RETENTION_MS;
+    let n = 0;
+    while (this.dqHead < this.deletionQueue.length && this.deletionQueue[this.dqHead]!.deletedAt <= cutoff) {
+      const e = this.deletionQueue[this.dqHead++]!;
+      const o = this.store(e.kind).byId.get(e.id);
+      if (o && o.state === 'deleted' && o.deletedAt === e.deletedAt) {
+        this.purge(o);
+        n++;
+      }
+    }
+    if (this.dqHead > 1024 && this.dqHead * 2 > this.deletionQueue.length) {
+      this.deletionQueue = this.deletionQueue.slice(this.dqHead);
+      this.dqHead = 0;
+    }
+    return n;
+  }
+
+  private logMembershipOfMember(memberId: string, removed: boolean): void {
+    const seq = this.seq;
+    for (const gid of this.memberOf.get(memberId) ?? []) {
+      const g = this.groups.byId.get(gid);
+      if (!g) continue;
+      g.memberLog!.push({ seq, id: memberId, removed });
+      g.seq = this.nextSeq();
+      this.groups.logChange(g);
+    }
+  }
+
+  addMember(group: DirObject, member: DirObject): void {
+    if (group.members!.has(member.id)) {
+      throw badRequest("One or more added object references already exist for the following modified properties: 'members'.");
+    }
+    group.members!.add(member.id);
+    let set = this.memberOf.get(member.id);
+    if (!set) this.memberOf.set(member.id, (set = new Set()));
+    set.add(group.id);
+    group.seq = this.nextSeq();
+    group.memberLog!.push({ seq: group.seq, id: member.id, removed: false });
+    this.groups.logChange(group);
+  }
+
+  removeMember(group: DirObject, memberId: string): void {
+    const m = this.users.byId.get(memberId) ?? this.groups.byId.get(memberId);
+    if (!group.members!.has(memberId) || !m || m.state !== 'live') throw notFound(memberId);
+    group.members!.delete(memberId);
+    this.memberOf.get(memberId)?.delete(group.id);
+    group.seq = this.nextSeq();
+    group.memberLog!.push({ seq: group.seq, id: memberId, removed: true });
+    this.groups.logChange(group);
+  }
+
+  /** Live, visible members of a group. */
+  *liveMembers(group: DirObject): Iterable<DirObject> {
+    const now = this.now();
+    for (const id of group.members ?? []) {
+      const m = this.users.byId.get(id) ?? this.groups.byId.get(id);
+      if (m && m.state === 'live' && m.visibleAt <= now) yield m;
+    }
+  }
+
+  registerExtension(ext: RegisteredExtension): void {
+    if (this.extensions.has(ext.name)) throw new GraphError(400, 'Request_BadRequest', `Property ${ext.name} already exists on the object.`);
+    this.extensions.set(ext.name, ext);
+    if (!ext.isMultiValued || ext.dataType === 'String') {
+      if (ext.targetObjects.includes('User')) this.users.addIndex(ext.name);
+      if (ext.targetObjects.includes('Group')) this.groups.addIndex(ext.name);
+    }
+  }
+
+  // ---- export / import ----------------------------------------------------------------------
+
+  exportState(): DirectoryState {
+    const dump = (s: KindStore) =>
+      s.order
+        .filter((o) => !(o as { purged?: boolean }).purged)
+        .map((o) => ({
+          id: o.id,
+          state: o.state,
+          ...(o.deletedAt !== undefined ? { deletedAt: o.deletedAt } : {}),
+          props: o.props,
+          ...(o.members ? { members: [...o.members] } : {}),
+        }));
+    return { users: dump(this.users), groups: dump(this.groups), extensions: [...this.extensions.values()] };
+  }
+
+  importState(state: DirectoryState): void {
+    for (const ext of state.extensions ?? []) this.registerExtension(ext);
+    const load = (kind: Kind, list: DirectoryState['users']) => {
+      for (const item of list ?? []) {
+        const o = this.create(kind, {}, item.id);
+        const s = this.store(kind);
+        s.indexObject(o, false);
+        o.props = { ...item.props };
+        o.visibleAt = 0;
+        s.indexObject(o, true);
+        if (item.state === 'deleted') {
+          s.indexObject(o, false);
+          o.state = 'deleted';
+          o.deletedAt = item.deletedAt ?? this.now();
+          s.liveCount--;
+          this.deletionQueue.push({ id: o.id, kind, deletedAt: o.deletedAt });
+        }
+      }
+    };
+    load('user', state.users);
+    load('group', state.groups);
+    this.deletionQueue.sort((a, b) => a.deletedAt - b.deletedAt);
+    for (const g of state.groups ?? []) {
+      const group = this.groups.byId.get(g.id.toLowerCase());
+      for (const mid of g.members ?? []) {
+        const key = mid.toLowerCase();
+        if (!this.users.byId.has(key) && !this.groups.byId.has(key)) continue;
+        group!.members!.add(key);
+        let set = this.memberOf.get(key);
+        if (!set) this.memberOf.set(key, (set = new Set()));
+        set.add(group!.id);
+      }
+    }
+  }
+}
+
+export interface DirectoryState {
+  users: Array<{ id: string; state: 'live' | 'deleted'; deletedAt?: number; props: Record<string, unknown>; members?: string[] }>;
+  groups: Array<{ id: string; state: 'live' | 'deleted'; deletedAt?: number; props: Record<string, unknown>; members?: string[] }>;
+  extensions: RegisteredExtension[];
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLogger } from '@canopy/logger';
+import { startEmulator, type EmulatorOptions } from './emulator.js';
+
+export * from './emulator.js';
+export { AdjustableClock, manualClock, type Clock } from './clock.js';
+export { GraphError } from './graph-error.js';
+export { requestCost, RU_LIMITS, APP_WRITE_LIMIT, APP_WRITE_WINDOW_MS, TENANT_WRITE_LIMIT, TENANT_WRITE_WINDOW_MS, RU_WINDOW_MS, type ThrottleSettings } from './throttle.js';
+export type { FaultSettings } from './faults.js';
+export type { CounterSnapshot } from './counters.js';
+
+const HELP = `canopy-graph-emulator: a strict emulator of the Microsoft Graph directory subset and the
+Microsoft identity platform that Canopy uses. For demos, tests and benchmarks; never production.
+
+Usage: node apps/graph-emulator/dist/main.js [options]
+
+Options:
+  --state-dir <dir>     CA, token signing key, app credentials and info.json (default ./.graph-emulator)
+  --graph-port <port>   HTTPS port for Graph (/v1.0) and the identity platform (default 8443; 0 = any)
+  --admin-port <port>   plain-HTTP admin port on loopback (default 8444; 0 = any)
+  --host <ip>           listen address (default 127.0.0.1)
+  --tenant-id <guid>    tenant id (default: generated once and kept in the state dir)
+  --tenant-name <name>  initial domain <name>.onmicrosoft.com (default canopyemulator)
+  --config <file>       JSON config: { apps, domains, replicationLagMs, throttle, faults, ... }
+  -h, --help            this text
+
+Clients trust the emulator with NODE_EXTRA_CA_CERTS=<state-dir>/tls/ca.pem. The state dir's
+info.json lists the URLs, the tenant and the app credential files.`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'state-dir': { type: 'string' },
+      'graph-port': { type: 'string' },
+      'admin-port': { type: 'string' },
+      host: { type: 'string' },
+      'tenant-id': { type: 'string' },
+      'tenant-name': { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const logger = createLogger({ name: 'graph-emulator' });
+  const fileConfig = values.config ? (JSON.parse(readFileSync(values.config, 'utf8')) as EmulatorOptions) : {};
+  const options: EmulatorOptions = {
+    ...fileConfig,
+    stateDir: values['state-dir'] ?? fileConfig.stateDir ?? '.graph-emulator',
+    graphPort: values['graph-port'] !== undefined ? Number(values['graph-port']) : (fileConfig.graphPort ?? 8443),
+    adminPort: values['admin-port'] !== undefined ? Number(values['admin-port']) : (fileConfig.adminPort ?? 8444),
+    host: values.host ?? fileConfig.host,
+    tenantId: values['tenant-id'] ?? fileConfig.tenantId,
+    tenantName: values['tenant-name'] ?? fileConfig.tenantName,
+    logger,
+  };
+  const em = await startEmulator(options);
+  process.stdout.write(
+    [
+      `Graph emulator (NOT Microsoft Graph; for tests and demos only)`,
+      `  Graph:      ${em.graphBaseUrl}`,
+      `  Authority:  ${em.authority}   (MSAL knownAuthorities: ['${em.knownAuthority}'])`,
+      `  Admin:      ${em.adminUrl}   (GET /healthz, /info, /counters; PATCH /config; ...)`,
+      `  CA:         ${em.caCertPath}   (NODE_EXTRA_CA_CERTS)`,
+      `  Tenant:     ${em.tenantId} (${em.initialDomain})`,
+      `  Quota:      ${em.quota}`,
+      `  Info:       ${em.infoPath}`,
+      ...em.apps.map((a) => `  App:        ${a.displayName} ${a.clientId} roles=${a.roles.join(',')} credentials=${a.credentialsPath}`),
+      '',
+    ].join('\n'),
+  );
+  const stop = (): void => {
+    em.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+const invokedDirectly = (() => {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+
+if (invokedDirectly) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`graph-emulator: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
