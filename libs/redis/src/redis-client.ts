@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { secret, z } from '@canopy/config';
+import { RetriableError } from '@canopy/errors';
+import type { Logger } from '@canopy/logger';
+import { Redis } from 'ioredis';
+
+/**
+ * Redis options. Redis holds nothing Canopy cannot rebuild (leases, rate buckets, caches,
+ * idempotency hashes), so losing it costs time, never correctness. TLS (rediss://) verifies the
+ * server certificate unless explicitly told not to.
+ */
+export const redisOptionsSchema = z.object({
+  url: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port[/db] or rediss://host:port[/db]').default('redis://127.0.0.1:6379'),
+  password: secret().optional(),
+  caFile: z.string().optional(),
+  insecureSkipVerify: z.coerce.boolean().default(false),
+  /** Prefix of every key, so several Canopy installations can share one Redis. */
+  keyPrefix: z.string().default('canopy:'),
+});
+
+export type RedisOptionsInput = z.input<typeof redisOptionsSchema>;
+export type RedisOptions = z.output<typeof redisOptionsSchema>;
+
+export type RedisClient = Redis;
+
+export function createRedis(options: RedisOptions, log: Logger, name = 'canopy'): Redis {
+  const tls = options.url.startsWith('rediss://')
+    ? {
+        ...(options.caFile ? { ca: [readFileSync(options.caFile, 'utf8')] } : {}),
+        rejectUnauthorized: !options.insecureSkipVerify,
+      }
+    : undefined;
+  if (tls && options.insecureSkipVerify) log.warn('Redis TLS certificate verification is OFF: never use this in production');
+  const client = new Redis(options.url, {
+    connectionName: name,
+    keyPrefix: options.keyPrefix,
+    ...(options.password ? { password: options.password.reveal() } : {}),
+    ...(tls ? { tls } : {}),
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(times * 200, 5_000),
+    lazyConnect: false,
+  });
+  let lastError = '';
+  client.on('error', (err: Error) => {
+    if (err.message !== lastError) log.warn({ err: err.message }, 'redis connection error');
+    lastError = err.message;
+  });
+  client.on('ready', () => {
+    if (lastError) log.info('redis connection restored');
+    lastError = '';
+  });
+  return client;
+}
+
+/** Redis errors are transport errors: retriable. */
+export function classifyRedisError(err: unknown, what: string): RetriableError {
+  return new RetriableError(`${what}: ${(err as Error)?.message ?? String(err)}`, { type: 'Redis.Unavailable', cause: err });
+}
