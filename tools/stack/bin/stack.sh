@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# The local stack: Kafka (KRaft), Redis and two Samba AD DC forests on one machine.
+# Entry point: scripts/stack. See docs/local-stack.md.
+set -euo pipefail
+
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/kafka.sh
+source "$STACK_ROOT/lib/kafka.sh"
+# shellcheck source=../lib/redis.sh
+source "$STACK_ROOT/lib/redis.sh"
+# shellcheck source=../lib/samba.sh
+source "$STACK_ROOT/lib/samba.sh"
+
+usage() {
+  cat <<EOF
+Usage: scripts/stack <command> [options]
+
+Commands:
+  up       Install what is missing, start Kafka, Redis and the Samba forests, seed unseeded
+           forests, write stack.json, print status. A no-op on a healthy stack.
+  down     Stop what 'up' started (by pid files). Data stays.
+  status   Every component with its address and health (exit 1 when one is down).
+  reset    Stop, wipe all data (Kafka, Redis, forests), then 'up' again.
+  seed     (Re)seed forests with the deterministic directory.
+
+Options (up, reset, seed):
+  --users N        users per forest (default ${CANOPY_STACK_USERS:-1000}; up to 50,000 and beyond)
+  --seed S         PRNG seed (default 1)
+  --forest KEY     only this forest (seed): $(forest_keys | tr '\n' ' ')
+  --ldap           seed through LDAP (parallel ldapts connections) instead of the offline loader
+  --concurrency C  LDAP connections for --ldap (default 4)
+  --no-seed        up/reset: do not seed
+
+State: $STATE_DIR  (CANOPY_STACK_DIR)
+Cache: $CACHE_DIR  (Kafka jars, Node)
+Kafka $KAFKA_HOST:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT), Redis $REDIS_HOST:$REDIS_PORT,
+Samba: corp.example.test on 127.0.0.2, fabrikam.example.test on 127.0.0.3 (LDAP 389, LDAPS 636, GC 3268/3269)
+EOF
+}
+
+OPT_USERS=${CANOPY_STACK_USERS:-1000}
+OPT_SEED=1
+OPT_FOREST=
+OPT_METHOD=offline
+OPT_CONCURRENCY=4
+OPT_NO_SEED=0
+
+parse_opts() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --users) OPT_USERS=${2:?--users needs a number}; shift 2 ;;
+      --users=*) OPT_USERS=${1#*=}; shift ;;
+      --seed) OPT_SEED=${2:?--seed needs a number}; shift 2 ;;
+      --seed=*) OPT_SEED=${1#*=}; shift ;;
+      --forest) OPT_FOREST=${2:?--forest needs a name}; shift 2 ;;
+      --forest=*) OPT_FOREST=${1#*=}; shift ;;
+      --ldap) OPT_METHOD=ldap; shift ;;
+      --concurrency) OPT_CONCURRENCY=${2:?}; shift 2 ;;
+      --no-seed) OPT_NO_SEED=1; shift ;;
+      -h|--help) usage; exit 0 ;;
+      *) die "unknown option $1 (see --help)" ;;
+    esac
+  done
+  [[ "$OPT_USERS" =~ ^[0-9]+$ ]] || die "--users must be a number"
+  [[ "$OPT_SEED" =~ ^[0-9]+$ ]] || die "--seed must be a number"
+  if [ -n "$OPT_FOREST" ]; then
+    local k found=0
+    for k in $(forest_keys); do
+      forest_vars "$k"
+      if [ "$OPT_FOREST" = "$k" ] || [ "$OPT_FOREST" = "$F_REALM" ]; then OPT_FOREST=$k; found=1; fi
+    done
+    [ $found = 1 ] || die "unknown forest '$OPT_FOREST' (known: $(forest_keys | tr '\n' ' '))"
+  fi
+}
+
+selected_forests() { if [ -n "$OPT_FOREST" ]; then echo "$OPT_FOREST"; else forest_keys; fi; }
+
+write_info() {
+  local f forests=""
+  for f in "${FORESTS[@]}"; do
+    IFS='|' read -r k realm nb ip host <<< "$f"
+    forests+="$k|$realm|$nb|$ip|$host;"
+  done
+  CANOPY_STACK_FORESTS="$forests" CANOPY_KAFKA_HOST=$KAFKA_HOST CANOPY_KAFKA_PORT=$KAFKA_PORT \
+    CANOPY_KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT CANOPY_REDIS_HOST=$REDIS_HOST CANOPY_REDIS_PORT=$REDIS_PORT \
+    CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts write-info
+}
+
+# Seed one forest unless it already holds this exact directory. The offline loader needs the DC
+# stopped (it writes sam.ldb directly), so the DC restarts around it.
+seed_forest() { # key
+  local key=$1 state t
+  forest_vars "$key"
+  state=$(CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts seed-status --forest "$key" --users "$OPT_USERS" --seed "$OPT_SEED")
+  if [ "$state" = current ]; then log "$key: already seeded with $OPT_USERS users (seed $OPT_SEED)"; return 0; fi
+  t=$(now_ms)
+  if [ "$state" = other ]; then
+    log "$key: holds another seed; re-provisioning the forest first"
+    forest_wipe "$key"
+    forest_provision "$key"
+    write_info
+  fi
+  if [ "$OPT_METHOD" = offline ]; then
+    forest_stop "$key"
+    CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts seed --forest "$key" --users "$OPT_USERS" --seed "$OPT_SEED" --method offline \
+      || { forest_start "$key"; die "$key: seeding failed (nothing was committed)"; }
+    forest_start "$key"
+  else
+    forest_start "$key"
+    CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts seed --forest "$key" --users "$OPT_USERS" --seed "$OPT_SEED" \
+      --method ldap --concurrency "$OPT_CONCURRENCY" || die "$key: LDAP seeding failed"
+  fi
+  write_info
+  ok "$key: seeded in $(secs_since "$t") s (including DC restart)"
+}
+
+stack_healthy() { [ -f "$STATE_DIR/stack.json" ] && CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts health >/dev/null 2>&1; }
+
+cmd_status() {
+  if [ ! -f "$STATE_DIR/stack.json" ]; then log "no stack in $STATE_DIR (run: scripts/stack up)"; return 1; fi
+  ensure_node
+  local k
+  printf '  %-16s %s\n' "kafka" "$(kafka_running && echo "pid $(pidfile_pid "$(kafka_pidfile)")" || echo 'not running')"
+  printf '  %-16s %s\n' "redis" "$(redis_running && echo "pid $(pidfile_pid "$(redis_pidfile)")" || echo 'not running')"
+  for k in $(forest_keys); do
+    printf '  %-16s %s\n' "samba $k" "$(forest_running "$k" && echo "pid $(pidfile_pid "$(forest_pidfile "$k")")" || echo 'not running')"
+  done
+  CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts health
+}
+
+cmd_up() {
+  mkdir -p "$STATE_DIR"
+  ensure_node
+  if stack_healthy && { [ $OPT_NO_SEED = 1 ] || all_seeded; }; then
+    log "stack already up and healthy ($STATE_DIR)"
+    cmd_status
+    return 0
+  fi
+  local t0 t k
+  t0=$(now_ms)
+  declare -A took=()
+  t=$(now_ms); kafka_up; took[kafka]=$(secs_since "$t"); ok "kafka up in ${took[kafka]} s"
+  t=$(now_ms); redis_up; took[redis]=$(secs_since "$t"); ok "redis up in ${took[redis]} s"
+  for k in $(forest_keys); do
+    t=$(now_ms); forest_up "$k"; took["samba $k"]=$(secs_since "$t"); ok "samba $k up in ${took["samba $k"]} s"
+  done
+  write_info
+  if [ $OPT_NO_SEED = 0 ]; then
+    for k in $(forest_keys); do
+      t=$(now_ms); seed_forest "$k"; took["seed $k"]=$(secs_since "$t")
+    done
+  fi
+  echo
+  log "timings:"
+  local names=(kafka redis) f
+  for f in $(forest_keys); do names+=("samba $f"); done
+  for f in $(forest_keys); do names+=("seed $f"); done
+  for k in "${names[@]}"; do
+    if [ -n "${took[$k]:-}" ]; then printf '  %-16s %6s s\n' "$k" "${took[$k]}"; fi
+  done
+  printf '  %-16s %6s s\n' "total" "$(secs_since "$t0")"
+  echo
+  cmd_status || { warn "stack came up but a health check fails"; return 1; }
+}
+
+all_seeded() {
+  local k
+  for k in $(forest_keys); do
+    [ "$(CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts seed-status --forest "$k" --users "$OPT_USERS" --seed "$OPT_SEED" 2>/dev/null)" = current ] || return 1
+  done
+}
+
+cmd_down() {
+  local k
+  for k in $(forest_keys); do forest_stop "$k"; done
+  redis_down
+  kafka_down
+  ok "stack stopped (data kept in $STATE_DIR)"
+}
+
+cmd_reset() {
+  cmd_down
+  local k
+  kafka_wipe; redis_wipe
+  for k in $(forest_keys); do forest_wipe "$k"; done
+  rm -f "$STATE_DIR/stack.json"
+  ok "wiped $STATE_DIR"
+  cmd_up
+}
+
+cmd_seed() {
+  mkdir -p "$STATE_DIR"
+  ensure_node
+  [ -f "$STATE_DIR/stack.json" ] || die "no stack in $STATE_DIR (run: scripts/stack up)"
+  local k
+  for k in $(selected_forests); do
+    forest_up "$k"
+    seed_forest "$k"
+  done
+}
+
+main() {
+  local cmd=${1:-}
+  [ $# -gt 0 ] && shift
+  case "$cmd" in
+    up) parse_opts "$@"; cmd_up ;;
+    down) parse_opts "$@"; cmd_down ;;
+    status) parse_opts "$@"; cmd_status ;;
+    reset) parse_opts "$@"; cmd_reset ;;
+    seed) parse_opts "$@"; cmd_seed ;;
+    -h|--help|help|"") usage ;;
+    *) usage >&2; die "unknown command '$cmd'" ;;
+  esac
+}
+
+main "$@"
