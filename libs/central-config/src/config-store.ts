@@ -39,12 +39,15 @@ export class ConfigStore {
   #global: GlobalDocument | undefined;
   readonly #forests = new Map<string, ForestDocument & { version: number }>();
   readonly #listeners = new Set<ConfigListener>();
+  /** Each document's body as applied (JSON), for `config get` and `config diff`. */
+  readonly #raw = new Map<string, unknown>();
+  readonly #versionWaiters = new Set<() => void>();
   #consumer: KafkaConsumer | undefined;
 
   constructor(
     private readonly kafka: KafkaClient,
     private readonly log: Logger,
-    private readonly instanceId = randomUUID(),
+    private readonly instanceId: string = randomUUID(),
   ) {}
 
   snapshot(): ConfigSnapshot {
@@ -63,6 +66,29 @@ export class ConfigStore {
     return this.#forests.get(name);
   }
 
+  rawDocument(documentId: string): unknown {
+    return this.#raw.get(documentId);
+  }
+
+  /** Resolve once a document of at least `version` has been applied (or reject after timeout). */
+  waitForVersion(version: number, timeoutMs: number): Promise<void> {
+    if (this.#version >= version) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.#version >= version) {
+          clearTimeout(timer);
+          this.#versionWaiters.delete(check);
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        this.#versionWaiters.delete(check);
+        reject(new Error(`configuration version ${version} not seen within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#versionWaiters.add(check);
+    });
+  }
+
   onChange(listener: ConfigListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -73,6 +99,7 @@ export class ConfigStore {
     if (value === null) {
       // Compaction tombstone: the document was removed.
       if (key?.startsWith('forest/')) this.#forests.delete(key.slice('forest/'.length));
+      if (key) this.#raw.delete(key);
       return key;
     }
     let doc: ConfigDocument;
@@ -85,12 +112,15 @@ export class ConfigStore {
     try {
       if (doc.deleted) {
         if (doc.documentId.startsWith('forest/')) this.#forests.delete(doc.documentId.slice('forest/'.length));
+        this.#raw.delete(doc.documentId);
       } else {
         const parsed = parseDocument(doc);
         if (parsed.global) this.#global = parsed.global;
         if (parsed.forest) this.#forests.set(parsed.forest.name, { ...parsed.forest, version: doc.version });
+        this.#raw.set(doc.documentId, JSON.parse(doc.body));
       }
       this.#version = Math.max(this.#version, doc.version);
+      for (const wake of [...this.#versionWaiters]) wake();
       return doc.documentId;
     } catch (err) {
       this.log.error({ err, documentId: doc.documentId, version: doc.version }, 'ignoring invalid configuration document');

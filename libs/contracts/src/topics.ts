@@ -122,3 +122,9 @@ export const HEADERS = {
   sourcePartition: 'canopy-source-partition',
   sourceOffset: 'canopy-source-offset',
 } as const;
+
+/** Consumer group ids of the stages (the scheduler reads their lag). */
+export const CONSUMER_GROUPS = {
+  transformer: 'canopy-transformer',
+  graphWriter: 'canopy-graph-writer',
+} as const;
