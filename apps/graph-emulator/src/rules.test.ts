@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { checkBody, checkPasswordComplexity, checkUserPrincipalName } from './rules.js';
+
+describe('write rules', () => {
+  it('password complexity: 8+ characters and 3 of 4 classes', () => {
+    expect(() => checkPasswordComplexity('Abcdef1!')).not.toThrow();
+    expect(() => checkPasswordComplexity('abcdefg1')).toThrow(/complexity/);
+    expect(() => checkPasswordComplexity('Ab1!')).toThrow(/complexity/);
+  });
+
+  it('UPN must use a verified domain', () => {
+    expect(() => checkUserPrincipalName('a@x.onmicrosoft.com', ['x.onmicrosoft.com'])).not.toThrow();
+    expect(() => checkUserPrincipalName('a@y.example', ['x.onmicrosoft.com'])).toThrow(/verified domain/);
+    expect(() => checkUserPrincipalName('a b@x.onmicrosoft.com', ['x.onmicrosoft.com'])).toThrow(/Invalid value/);
+  });
+
+  it('validates nested complex types from the CSDL', () => {
+    const ok = { passwordProfile: { password: 'x', forceChangePasswordNextSignIn: true }, onPremisesExtensionAttributes: { extensionAttribute1: 'a' } };
+    expect(checkBody({ kind: 'user', body: ok, extensions: new Map(), creating: true }).props).toEqual(ok);
+    expect(() => checkBody({ kind: 'user', body: { passwordProfile: { pwd: 'x' } }, extensions: new Map(), creating: true })).toThrow(
+      "Property 'pwd' does not exist on type 'microsoft.graph.passwordProfile'.",
+    );
+    expect(() => checkBody({ kind: 'user', body: { employeeHireDate: 'yesterday' }, extensions: new Map(), creating: true })).toThrow(/Edm.DateTimeOffset/);
+    expect(() => checkBody({ kind: 'group', body: { groupTypes: [1] }, extensions: new Map(), creating: true })).toThrow(/Edm.String/);
+    expect(() => checkBody({ kind: 'group', body: { visibility: null }, extensions: new Map(), creating: true })).not.toThrow();
+  });
+});
