@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ApiClient, ApiError, apiOptionsFromEnv } from './api-client.js';
+import { renderStatus, table } from './render.js';
+
+const HELP = `canopy: administer a Canopy installation through its control API
+
+Usage: canopy <command> [options]
+
+Commands:
+  status                              per forest: readers, cookie age, lag, objects, writes, failures, held deletes
+  config apply -f <file> [--dry-run]  validate and apply forests.yaml (prints what changed)
+  config diff -f <file>               show what applying <file> would change
+  config get                          print the current configuration
+  sync --full --forest <f>            restart a forest with a full read
+  pause --forest <f>                  pause a forest's reader
+  resume --forest <f>                 resume a forest's reader
+  quarantine clear --forest <f>       clear a forest's quarantine and resume it
+  provision <dn|guid> --forest <f>    sync one object now and print its result
+  failures --forest <f>               recent failures with their errors
+
+Options:
+  --api <url>       control API (env CANOPY_API_URL, default http://127.0.0.1:8080)
+  --token <token>   API token (env CANOPY_API_TOKEN or CANOPY_API_TOKEN_FILE)
+  --json            machine-readable output
+  -h, --help        this help
+
+Exit status: 0 on success, 1 on failure, 2 on bad usage.`;
+
+class UsageError extends Error {}
+
+interface Flags {
+  api?: string;
+  token?: string;
+  json?: boolean;
+  forest?: string;
+  file?: string;
+  full?: boolean;
+  'dry-run'?: boolean;
+  timeout?: string;
+  help?: boolean;
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined || value === '') throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      api: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+      forest: { type: 'string' },
+      file: { type: 'string', short: 'f' },
+      full: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const flags = values as Flags;
+  const [command, sub, ...rest] = positionals;
+  if (flags.help || !command) {
+    process.stdout.write(`${HELP}\n`);
+    return command || flags.help ? 0 : 2;
+  }
+  const api = new ApiClient(apiOptionsFromEnv(flags));
+  const print = (value: unknown, human: () => string) =>
+    process.stdout.write(`${flags.json ? JSON.stringify(value, null, 2) : human()}\n`);
+
+  switch (command) {
+    case 'status': {
+      const s = await api.get<Parameters<typeof renderStatus>[0]>('/v1/status');
+      print(s, () => renderStatus(s));
+      return 0;
+    }
+    case 'config': {
+      if (sub === 'get') {
+        const c = await api.get<{ version: number; documents: unknown }>('/v1/config');
+        print(c, () => `version ${c.version}\n${JSON.stringify(c.documents, null, 2)}`);
+        return 0;
+      }
+      if (sub === 'apply' || sub === 'diff') {
+        const text = readFileSync(need(flags.file, '-f <file>'), 'utf8');
+        const dryRun = sub === 'diff' || flags['dry-run'] === true;
+        const res = await api.post<{
+          fromVersion: number;
+          toVersion: number;
+          documents: Array<{ documentId: string; status: string; changes: Array<{ path: string; kind: string; before?: unknown; after?: unknown }> }>;
+        }>(sub === 'diff' ? '/v1/config/diff' : '/v1/config/apply', { text, dryRun });
+        print(res, () =>
+          [
+            ...res.documents.map(
+              (d) =>
+                `${d.documentId}: ${d.status}${d.changes.length && d.status !== 'new' ? `\n${d.changes.map((c) => `    ${c.kind} ${c.path}: ${JSON.stringify(c.before)} -> ${JSON.stringify(c.after)}`).join('\n')}` : ''}`,
+            ),
+            dryRun ? '(dry run: nothing applied)' : `applied: version ${res.fromVersion} -> ${res.toVersion}`,
+          ].join('\n'),
+        );
+        return 0;
+      }
+      throw new UsageError('config needs apply, diff or get');
+    }
+    case 'sync':
+    case 'pause':
+    case 'resume': {
+      if (command === 'sync' && !flags.full) throw new UsageError('sync needs --full (deltas run continuously)');
+      const forest = need(flags.forest, '--forest <name>');
+      const path = command === 'sync' ? 'full-sync' : command;
+      const res = await api.post<{ timedOut: boolean; acks: Array<{ stage: string; status: string; message: string }> }>(
+        `/v1/forests/${encodeURIComponent(forest)}/${path}`,
+      );
+      print(res, () => ackSummary(command, forest, res));
+      return res.timedOut || res.acks.some((a) => a.status === 'FAILED' || a.status === 'REJECTED') ? 1 : 0;
+    }
+    case 'quarantine': {
+      if (sub !== 'clear') throw new UsageError('quarantine needs clear');
+      const forest = need(flags.forest, '--forest <name>');
+      const res = await api.post<{ timedOut: boolean; acks: Array<{ stage: string; status: string; message: string }> }>(
+        `/v1/forests/${encodeURIComponent(forest)}/clear-quarantine`,
+      );
+      print(res, () => ackSummary('quarantine clear', forest, res));
+      return res.timedOut ? 1 : 0;
+    }
+    case 'provision': {
+      const target = need(sub, '<dn|guid>');
+      const forest = need(flags.forest, '--forest <name>');
+      process.stderr.write(`provisioning ${target} ...\n`);
+      const res = await api.post<{
+        timedOut: boolean;
+        acks: Array<{ stage: string; status: string; message: string }>;
+        result: { outcome: string; reason: string | null; error: { message: string } | null; entraId: string | null } | null;
+      }>('/v1/provision', { forest, target, timeoutSeconds: Number(flags.timeout ?? 60) });
+      print(res, () =>
+        res.result
+          ? `${res.result.outcome}${res.result.entraId ? ` (Entra id ${res.result.entraId})` : ''}${res.result.reason ? `: ${res.result.reason}` : ''}${res.result.error ? `: ${res.result.error.message}` : ''}`
+          : `no result: ${res.timedOut ? 'timed out' : ''} ${res.acks.map((a) => `${a.stage} ${a.status}: ${a.message}`).join('; ')}`,
+      );
+      return res.result && res.result.outcome !== 'FAILED' ? 0 : 1;
+    }
+    case 'failures': {
+      const forest = need(flags.forest, '--forest <name>');
+      const rows = await api.get<Array<Record<string, unknown>>>(`/v1/failures?forest=${encodeURIComponent(forest)}`);
+      print(rows, () =>
+        rows.length
+          ? table(
+              rows.map((r) => ({ at: r.at, dn: r.dn, stage: r.stage, error: (r.error as { message?: string } | null)?.message ?? r.reason })),
+              ['at', 'dn', 'stage', 'error'],
+            )
+          : 'no failures',
+      );
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command: ${command}`);
+  }
+}
+
+function ackSummary(what: string, forest: string, res: { timedOut: boolean; acks: Array<{ stage: string; status: string; message: string }> }): string {
+  const lines = res.acks.map((a) => `  ${a.stage}: ${a.status} ${a.message}`);
+  return `${what} ${forest}: ${res.timedOut ? 'no final acknowledgement in time' : 'acknowledged'}\n${lines.join('\n')}`;
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`canopy: ${(err as Error).message}\nRun canopy --help for usage.\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`canopy: ${err instanceof ApiError ? err.message : (err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
