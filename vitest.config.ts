@@ -10,6 +10,8 @@ import { defineConfig } from 'vitest/config';
 const roots = ['libs', 'apps', 'tools'].flatMap((dir) =>
   existsSync(dir) ? readdirSync(dir).map((name) => ({ dir: `${dir}/${name}`, name })) : [],
 );
+// deploy/ (Dockerfiles, Helm chart, compose) is one project at the top level.
+roots.push({ dir: 'deploy', name: 'deploy' });
 
 export default defineConfig({
   resolve: { conditions: ['@canopy/source'] },
