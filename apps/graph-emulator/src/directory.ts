@@ -48,12 +48,31 @@ const INDEXED: Record<Kind, string[]> = {
   group: ['displayName', 'mail', 'mailNickname', 'proxyAddresses', 'onPremisesSecurityIdentifier'],
 };
 
+function indexOne(map: Map<string, string | Set<string>>, key: string, id: string, add: boolean): void {
+  const cur = map.get(key);
+  if (add) {
+    if (cur === undefined) map.set(key, id);
+    else if (typeof cur === 'string') {
+      if (cur !== id) map.set(key, new Set([cur, id]));
+    } else cur.add(id);
+  } else if (cur !== undefined) {
+    if (typeof cur === 'string') {
+      if (cur === id) map.delete(key);
+    } else {
+      cur.delete(id);
+      if (cur.size === 1) map.set(key, cur.values().next().value!);
+      else if (cur.size === 0) map.delete(key);
+    }
+  }
+}
+
 class KindStore {
   readonly byId = new Map<string, DirObject>();
   /** All objects (live and soft-deleted) in creation order; purged entries are compacted away. */
   order: DirObject[] = [];
   private dead = 0;
-  readonly index = new Map<string, Map<string, Set<string>>>();
+  /** prop -> lower-cased value -> id (one holder, the common case) or ids. */
+  readonly index = new Map<string, Map<string, string | Set<string>>>();
   /** Change log for delta: (seq, id); an entry is current only if the object's seq is still it. */
   changeSeq: number[] = [];
   changeId: string[] = [];
@@ -70,26 +89,18 @@ class KindStore {
   indexObject(o: DirObject, add: boolean): void {
     for (const [prop, map] of this.index) {
       const v = o.props[prop];
-      const values = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
-      for (const raw of values) {
-        if (typeof raw !== 'string') continue;
-        const key = raw.toLowerCase();
-        let set = map.get(key);
-        if (add) {
-          if (!set) map.set(key, (set = new Set()));
-          set.add(o.id);
-        } else if (set) {
-          set.delete(o.id);
-          if (set.size === 0) map.delete(key);
-        }
-      }
+      if (v === undefined || v === null) continue;
+      if (Array.isArray(v)) {
+        for (const raw of v) if (typeof raw === 'string') indexOne(map, raw.toLowerCase(), o.id, add);
+      } else if (typeof v === 'string') indexOne(map, v.toLowerCase(), o.id, add);
     }
   }
 
-  lookup(prop: string, lowerValue: string): Set<string> | undefined {
+  lookup(prop: string, lowerValue: string): Iterable<string> | undefined {
     const map = this.index.get(prop);
     if (!map) return undefined;
-    return map.get(lowerValue) ?? new Set();
+    const hit = map.get(lowerValue);
+    return hit === undefined ? [] : typeof hit === 'string' ? [hit] : hit;
   }
 
   removeFromOrder(o: DirObject): void {
@@ -254,7 +265,7 @@ export class Directory {
       kind,
       id: id.toLowerCase(),
       ord: ++this.ordCounter,
-      props: { ...props, createdDateTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      props: { ...props, createdDateTime: isoSeconds(now) },
       state: 'live',
       visibleAt: now + this.options.replicationLagMs,
       seq: this.nextSeq(),
@@ -291,7 +302,7 @@ export class Directory {
     const now = this.now();
     o.state = 'deleted';
     o.deletedAt = now;
-    o.props.deletedDateTime = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    o.props.deletedDateTime = isoSeconds(now);
     o.seq = this.nextSeq();
     s.logChange(o);
     s.liveCount--;
@@ -469,4 +480,16 @@ export interface DirectoryState {
   users: Array<{ id: string; state: 'live' | 'deleted'; deletedAt?: number; props: Record<string, unknown>; members?: string[] }>;
   groups: Array<{ id: string; state: 'live' | 'deleted'; deletedAt?: number; props: Record<string, unknown>; members?: string[] }>;
   extensions: RegisteredExtension[];
+}
+
+let isoCacheSecond = -1;
+let isoCacheValue = '';
+/** ISO 8601 without milliseconds, as Graph writes createdDateTime (cached per second). */
+export function isoSeconds(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  if (sec !== isoCacheSecond) {
+    isoCacheSecond = sec;
+    isoCacheValue = new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return isoCacheValue;
 }
