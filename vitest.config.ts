@@ -26,6 +26,9 @@ export default defineConfig({
           root: dir,
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           environment: 'node',
+          // Integration suites talk to real services on a shared 2-core machine.
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
         },
       })),
   },

@@ -10,6 +10,7 @@ import {
   type IHeaders,
   type LogEntry,
   type Producer,
+  type Transaction,
 } from 'kafkajs';
 import { classifyKafkaError } from './kafka-errors.js';
 import { tlsOptions, type KafkaOptions } from './kafka-options.js';
@@ -160,8 +161,68 @@ export class KafkaProducer {
     }
   }
 
+  /**
+   * Begin a transaction (transactional producers only). Everything sent through it becomes
+   * visible to read_committed consumers atomically on commit(), or never (abort()). A newer
+   * producer with the same transactionalId fences this one: its next send/commit throws a
+   * FencedError (type Kafka.Fenced).
+   */
+  async transaction(): Promise<KafkaTransaction> {
+    try {
+      return new KafkaTransaction(await this.producer.transaction());
+    } catch (err) {
+      throw classifyKafkaError(err, 'begin transaction failed');
+    }
+  }
+
+  /**
+   * Register this transactional id with the coordinator now (kafkajs does it lazily at the first
+   * transaction): this fences every older producer with the same id at once.
+   */
+  async initTransactions(): Promise<void> {
+    const tx = await this.transaction();
+    await tx.abort();
+  }
+
   async disconnect(): Promise<void> {
     await this.producer.disconnect().catch((err: unknown) => this.log.warn({ err }, 'producer disconnect failed'));
+  }
+}
+
+/** One open Kafka transaction (see KafkaProducer.transaction). */
+export class KafkaTransaction {
+  constructor(private readonly tx: Transaction) {}
+
+  async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    try {
+      await this.tx.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({
+          key: m.key,
+          value: m.value,
+          headers: toKafkaHeaders(m.headers),
+          ...(m.partition === undefined ? {} : { partition: m.partition }),
+        })),
+      });
+    } catch (err) {
+      throw classifyKafkaError(err, `transactional send to ${topic} failed`);
+    }
+  }
+
+  async commit(): Promise<void> {
+    try {
+      await this.tx.commit();
+    } catch (err) {
+      throw classifyKafkaError(err, 'transaction commit failed');
+    }
+  }
+
+  /** Abort; never throws for a transaction that is already gone (fenced or ended). */
+  async abort(): Promise<void> {
+    if (!this.tx.isActive()) return;
+    await this.tx.abort().catch(() => undefined);
   }
 }
 
@@ -170,6 +231,7 @@ export class KafkaConsumer {
   #subscription: SubscribeOptions | undefined;
   #subscribedTopics = new Set<string>();
   #refreshTimer: NodeJS.Timeout | undefined;
+  #refreshing = false;
   #handler: ((batch: MessageBatch, ctx: BatchContext) => Promise<void>) | undefined;
   #consumer: Consumer;
 
@@ -261,7 +323,8 @@ export class KafkaConsumer {
   }
 
   async #refreshPatterns(): Promise<void> {
-    if (!this.#running) return;
+    if (!this.#running || this.#refreshing) return;
+    this.#refreshing = true;
     try {
       const topics = await this.#resolveTopics();
       const added = topics.filter((t) => !this.#subscribedTopics.has(t));
@@ -272,6 +335,8 @@ export class KafkaConsumer {
       await this.#start();
     } catch (err) {
       this.log.warn({ err }, 'topic refresh failed; will retry');
+    } finally {
+      this.#refreshing = false;
     }
   }
 
@@ -456,6 +521,9 @@ export class KafkaClient {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // An idempotent producer keeps retrying while the broker is away (a stage stalls, it does
+      // not drop or reorder); limiting retries would break its sequence guarantees.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
       ...(options.transactionalId ? { transactionalId: options.transactionalId } : {}),
     });
     try {
@@ -489,6 +557,13 @@ export class KafkaClient {
     try {
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
+        // A transactional topic may end with a commit/abort marker, which eachMessage never sees:
+        // the end-of-batch event still reports the batch's last offset (markers included).
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+          const high = pending.get(payload.partition);
+          if (high !== undefined && BigInt(payload.lastOffset) + 1n >= BigInt(high)) pending.delete(payload.partition);
+          if (pending.size === 0) resolve();
+        });
         consumer
           .run({
             autoCommit: false,
