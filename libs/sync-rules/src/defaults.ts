@@ -20,7 +20,10 @@ const expression = (target: string, expr: string): MappingConfig => ({ type: 'ex
 
 export const DEFAULT_USER_MAPPINGS: readonly MappingConfig[] = [
   direct('onPremisesImmutableId', 'sourceAnchor'),
-  expression('userPrincipalName', 'IIF(IsPresent([userPrincipalName]), [userPrincipalName], Join("@", [sAMAccountName], [domain]))'),
+  expression(
+    'userPrincipalName',
+    'IIF(IsPresent([userPrincipalName]), [userPrincipalName], IIF(IsPresent([sAMAccountName]), Join("@", [sAMAccountName], [domain]), ""))',
+  ),
   expression('displayName', 'Coalesce([displayName], [cn], [sAMAccountName])'),
   expression('mailNickname', nickname('[mailNickname], [sAMAccountName]')),
   // userAccountControl bit 2 is ACCOUNTDISABLE. An absent userAccountControl counts as disabled.

@@ -30,3 +30,4 @@ export { UniqueCandidates } from './expr/values.js';
 export type { Value, Scalar } from './expr/values.js';
 export { normalizeDiacritics } from './expr/diacritics.js';
 export { formatDate, parseDate, dateFromFileTime } from './expr/datetime.js';
+export { rulesFromConfig, type TenantDomains } from './rules-from-config.js';
