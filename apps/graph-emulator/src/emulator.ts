@@ -29,34 +29,38 @@ export const appConfigSchema = z.object({
 });
 export type AppConfig = z.input<typeof appConfigSchema>;
 
+/** Numbers and booleans may arrive as strings from the environment (CANOPY_GRAPH_EMULATOR_*). */
+const num = () => z.coerce.number();
+const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+
 export const runtimeConfigSchema = z
   .object({
-    replicationLagMs: z.number().int().min(0),
+    replicationLagMs: num().int().min(0),
     throttle: z.object({
-      quotaMultiplier: z.number().positive(),
-      timeScale: z.number().positive(),
+      quotaMultiplier: num().positive(),
+      timeScale: num().positive(),
       tenantSize: z.enum(['auto', 'small', 'medium', 'large']),
-      enabled: z.boolean(),
+      enabled: bool(),
     }).partial(),
     faults: z.object({
-      errorRate: z.number().min(0).max(1),
-      errorStatuses: z.array(z.number().int().min(500).max(599)),
-      slowRate: z.number().min(0).max(1),
-      slowMs: z.number().int().min(0),
-      dropRate: z.number().min(0).max(1),
-      throttleRate: z.number().min(0).max(1),
-      throttleRetryAfterSeconds: z.number().int().min(0),
+      errorRate: num().min(0).max(1),
+      errorStatuses: z.array(num().int().min(500).max(599)),
+      slowRate: num().min(0).max(1),
+      slowMs: num().int().min(0),
+      dropRate: num().min(0).max(1),
+      throttleRate: num().min(0).max(1),
+      throttleRetryAfterSeconds: num().int().min(0),
       pathPattern: z.string().optional(),
-      seed: z.number().int(),
+      seed: num().int(),
     }).partial(),
     /** Verified custom domains besides the initial <tenant>.onmicrosoft.com. */
     domains: z.array(z.string().min(3)),
-    tokenLifetimeSeconds: z.number().int().min(60),
-    enforceMailNicknameUniqueness: z.boolean(),
+    tokenLifetimeSeconds: num().int().min(60),
+    enforceMailNicknameUniqueness: bool(),
   })
   .partial()
   .strict();
-export type RuntimeConfig = z.input<typeof runtimeConfigSchema>;
+export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
 
 export interface EmulatorOptions extends RuntimeConfig {
   /** Where the CA, signing key, app credentials and info.json live. Default: a new temp dir. */
@@ -422,7 +426,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     cfg.domains = [...(state.domains ?? [])];
     if (state.apps?.length) {
       registrations.clear();
-      for (const a of state.apps) registrations.set(a.clientId, a);
+      emulatorApps.splice(0, emulatorApps.length);
+      for (const a of state.apps) {
+        registrations.set(a.clientId, a);
+        emulatorApps.push({
+          displayName: a.displayName,
+          clientId: a.clientId,
+          objectId: a.objectId,
+          roles: a.roles,
+          clientSecret: a.secrets[0],
+          certificatePem: a.certificates[0]?.pem,
+          thumbprintSha1: a.certificates[0]?.thumbprintSha1,
+          thumbprintSha256: a.certificates[0]?.thumbprintSha256,
+          credentialsPath: join(stateDir, 'apps', `${a.displayName.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`),
+        });
+      }
     }
     throttler.reset();
   };

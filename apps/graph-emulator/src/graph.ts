@@ -565,7 +565,9 @@ export class GraphService {
   }
 
   private patch(c: Ctx, kind: Kind, key: string): GraphResponse {
-    this.need(c, kind === 'user' ? WRITE_USER : WRITE_GROUP);
+    const bodyKeys = Object.keys(this.bodyObject(c));
+    const onlyMembers = kind === 'group' && bodyKeys.length > 0 && bodyKeys.every((k) => k === 'members@odata.bind');
+    this.need(c, kind === 'user' ? WRITE_USER : onlyMembers ? WRITE_MEMBERS : WRITE_GROUP);
     const o = this.find(kind, key);
     const { props, binds } = checkBody({ kind, body: this.bodyObject(c), extensions: this.dir.extensions, creating: false });
     const members = kind === 'group' ? this.resolveBinds(binds.members ?? [], 'members') : [];

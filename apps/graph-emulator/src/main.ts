@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '@canopy/config';
 import { createLogger } from '@canopy/logger';
-import { startEmulator, type EmulatorOptions } from './emulator.js';
+import { z } from 'zod';
+import { appConfigSchema, runtimeConfigSchema, startEmulator, type EmulatorOptions } from './emulator.js';
 
 export * from './emulator.js';
 export { AdjustableClock, manualClock, type Clock } from './clock.js';
@@ -27,8 +29,25 @@ Options:
   --config <file>       JSON config: { apps, domains, replicationLagMs, throttle, faults, ... }
   -h, --help            this text
 
+Every option can also come from the environment with the prefix CANOPY_GRAPH_EMULATOR
+(e.g. CANOPY_GRAPH_EMULATOR_GRAPH_PORT=9443, CANOPY_GRAPH_EMULATOR_THROTTLE__QUOTA_MULTIPLIER=10);
+flags win over the environment, the environment over the file.
+
 Clients trust the emulator with NODE_EXTRA_CA_CERTS=<state-dir>/tls/ca.pem. The state dir's
 info.json lists the URLs, the tenant and the app credential files.`;
+
+const port = z.coerce.number().int().min(0).max(65535);
+/** CLI/file/environment configuration: start options plus the runtime settings. */
+export const cliConfigSchema = runtimeConfigSchema.extend({
+  stateDir: z.string().min(1),
+  graphPort: port,
+  adminPort: port,
+  host: z.string().optional(),
+  tenantId: z.string().uuid().optional(),
+  tenantName: z.string().regex(/^[a-z0-9]+$/i).optional(),
+  resource: z.string().url().optional(),
+  apps: z.array(appConfigSchema).optional(),
+});
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -50,15 +69,20 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const logger = createLogger({ name: 'graph-emulator' });
-  const fileConfig = values.config ? (JSON.parse(readFileSync(values.config, 'utf8')) as EmulatorOptions) : {};
+  const loaded = loadConfig(cliConfigSchema, {
+    envPrefix: 'CANOPY_GRAPH_EMULATOR',
+    file: values.config,
+    service: 'graph-emulator',
+    defaults: { stateDir: '.graph-emulator', graphPort: 8443, adminPort: 8444 },
+  });
   const options: EmulatorOptions = {
-    ...fileConfig,
-    stateDir: values['state-dir'] ?? fileConfig.stateDir ?? '.graph-emulator',
-    graphPort: values['graph-port'] !== undefined ? Number(values['graph-port']) : (fileConfig.graphPort ?? 8443),
-    adminPort: values['admin-port'] !== undefined ? Number(values['admin-port']) : (fileConfig.adminPort ?? 8444),
-    host: values.host ?? fileConfig.host,
-    tenantId: values['tenant-id'] ?? fileConfig.tenantId,
-    tenantName: values['tenant-name'] ?? fileConfig.tenantName,
+    ...loaded,
+    ...(values['state-dir'] !== undefined ? { stateDir: values['state-dir'] } : {}),
+    ...(values['graph-port'] !== undefined ? { graphPort: Number(values['graph-port']) } : {}),
+    ...(values['admin-port'] !== undefined ? { adminPort: Number(values['admin-port']) } : {}),
+    ...(values.host !== undefined ? { host: values.host } : {}),
+    ...(values['tenant-id'] !== undefined ? { tenantId: values['tenant-id'] } : {}),
+    ...(values['tenant-name'] !== undefined ? { tenantName: values['tenant-name'] } : {}),
     logger,
   };
   const em = await startEmulator(options);
@@ -93,7 +117,8 @@ const invokedDirectly = (() => {
 
 if (invokedDirectly) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    process.stderr.write(`graph-emulator: ${(err as Error).stack ?? String(err)}\n`);
+    const e = err as Error;
+    process.stderr.write(`${e.name === 'ConfigError' ? e.message : `graph-emulator: ${e.stack ?? String(e)}`}\n`);
     process.exit(1);
   });
 }
