@@ -7,14 +7,26 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The images: app folder, HTTP port (CANOPY_HTTP_PORT default), extra Debian packages. */
+/**
+ * The images: app folder, the port of /healthz (CANOPY_HTTP_PORT, the runtime's default per app),
+ * extra Debian packages, extra environment and ports, a writable state directory.
+ */
 export const IMAGES = [
   { app: 'scheduler', port: 8080, description: 'schedules, commands, central configuration, control API' },
   { app: 'ad-reader', port: 8081, description: 'one per forest: DirSync deltas to Kafka' },
   { app: 'transformer', port: 8082, description: 'scoping and attribute mapping' },
   { app: 'graph-writer', port: 8083, description: 'rate-limited, idempotent writes to Microsoft Graph' },
-  // The emulator makes its CA and certificates with the openssl CLI (apps/graph-emulator/src/certs.ts).
-  { app: 'graph-emulator', port: 8090, description: 'Microsoft Graph emulator for demos and tests, never production', packages: ['openssl'] },
+  // The emulator makes its CA and certificates with the openssl CLI (apps/graph-emulator/src/certs.ts);
+  // Graph and the identity platform on HTTPS 8443, the admin API (with /healthz) on HTTP 8444.
+  {
+    app: 'graph-emulator',
+    description: 'Microsoft Graph emulator for demos and tests, never production',
+    packages: ['openssl'],
+    env: { CANOPY_GRAPH_EMULATOR_HOST: '0.0.0.0', CANOPY_GRAPH_EMULATOR_GRAPH_PORT: '8443', CANOPY_GRAPH_EMULATOR_ADMIN_PORT: '8444', CANOPY_GRAPH_EMULATOR_STATE_DIR: '/var/lib/graph-emulator' },
+    expose: [8443, 8444],
+    health: 'http://127.0.0.1:8444/healthz',
+    stateDir: '/var/lib/graph-emulator',
+  },
 ];
 
 export function render(image) {
@@ -22,11 +34,17 @@ export function render(image) {
   const packages = image.packages?.length
     ? `RUN apt-get update \\\n && apt-get install --yes --no-install-recommends ${image.packages.join(' ')} \\\n && rm -rf /var/lib/apt/lists/*\n`
     : '';
+  const env = { NODE_ENV: 'production', ...(image.port ? { CANOPY_HTTP_PORT: String(image.port) } : {}), ...image.env };
+  const health = image.health ?? "http://127.0.0.1:'+process.env.CANOPY_HTTP_PORT+'/healthz";
+  const stateDir = image.stateDir ? `RUN mkdir -p ${image.stateDir} && chown 10001:10001 ${image.stateDir}\nVOLUME ${image.stateDir}\n` : '';
   return template
     .replaceAll('@APP@', image.app)
-    .replaceAll('@PORT@', String(image.port))
     .replaceAll('@DESCRIPTION@', image.description)
-    .replaceAll('@RUNTIME_PACKAGES@', packages);
+    .replaceAll('@RUNTIME_PACKAGES@', packages)
+    .replaceAll('@ENV@', Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' '))
+    .replaceAll('@EXPOSE@', (image.expose ?? [image.port]).join(' '))
+    .replaceAll('@HEALTH_URL@', health)
+    .replaceAll('@STATE_DIR@', stateDir);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
