@@ -200,9 +200,20 @@ cmd_seed() {
   done
 }
 
+# One mutating command at a time per state dir (tests may call 'up' from several processes).
+take_lock() {
+  mkdir -p "$STATE_DIR"
+  exec 9>"$STATE_DIR/.lock"
+  if ! flock -n 9; then
+    log "another scripts/stack command holds $STATE_DIR/.lock; waiting ..."
+    flock 9
+  fi
+}
+
 main() {
   local cmd=${1:-}
   [ $# -gt 0 ] && shift
+  case "$cmd" in up|down|reset|seed) take_lock ;; esac
   case "$cmd" in
     up) parse_opts "$@"; cmd_up ;;
     down) parse_opts "$@"; cmd_down ;;

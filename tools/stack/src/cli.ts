@@ -51,7 +51,10 @@ function writeInfo(): void {
     .map((line) => {
       const [key, name, netbios, ip, host] = line.split('|') as [string, string, string, string, string];
       const dir = join(stateDir, 'forests', key);
-      const baseDn = name.split('.').map((p) => `DC=${p}`).join(',');
+      const baseDn = name
+        .split('.')
+        .map((p) => `DC=${p}`)
+        .join(',');
       return {
         key,
         name,
@@ -122,7 +125,8 @@ async function health(json: boolean): Promise<number> {
 function seedParams(flags: Map<string, string>) {
   const users = Number(flags.get('users') ?? 1000);
   const seed = Number(flags.get('seed') ?? 1);
-  if (!Number.isInteger(users) || users < 10 || users > 200_000) throw new Error(`--users must be 10..200000 (got ${flags.get('users')})`);
+  if (!Number.isInteger(users) || users < 10 || users > 200_000)
+    throw new Error(`--users must be 10..200000 (got ${flags.get('users')})`);
   return { users, seed };
 }
 
@@ -131,7 +135,8 @@ function seedStatus(flags: Map<string, string>): void {
   const { users, seed } = seedParams(flags);
   const cur = readJson<SeedInfo>(join(stackStateDir(), 'forests', forest.key, 'seed.json'));
   if (!cur) console.log('none');
-  else if (cur.users === users && cur.seed === seed && cur.modelVersion === MODEL_VERSION) console.log('current');
+  else if (cur.users === users && cur.seed === seed && cur.modelVersion === MODEL_VERSION)
+    console.log('current');
   else console.log('other');
 }
 
@@ -141,7 +146,13 @@ async function seedForest(flags: Map<string, string>): Promise<void> {
   const method = (flags.get('method') ?? 'offline') as SeedInfo['method'];
   const dir = join(stackStateDir(), 'forests', forest.key);
   const tModel = performance.now();
-  const model = buildDirectory({ forest: forest.key, realm: forest.name, baseDn: forest.baseDn, users, seed });
+  const model = buildDirectory({
+    forest: forest.key,
+    realm: forest.name,
+    baseDn: forest.baseDn,
+    users,
+    seed,
+  });
   const modelMs = Math.round(performance.now() - tModel);
   const label = forest.key;
   process.stderr.write(
@@ -193,7 +204,9 @@ async function main(): Promise<number> {
       await seedForest(flags);
       return 0;
     default:
-      console.error('usage: cli.ts write-info | health [--json] | seed-status ... | seed --forest K --users N --seed S [--method offline|ldap]');
+      console.error(
+        'usage: cli.ts write-info | health [--json] | seed-status ... | seed --forest K --users N --seed S [--method offline|ldap]',
+      );
       return 2;
   }
 }

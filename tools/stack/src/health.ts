@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'ldapts';
 import { Redis } from 'ioredis';
-import kafkajs from 'kafkajs';
 import type { ForestInfo, StackInfo } from './info.js';
 import { readSecret } from './info.js';
+import { kafkaMetadata } from './kafka-probe.js';
 
 export interface ComponentHealth {
   name: string;
@@ -25,25 +25,12 @@ async function timed(name: string, address: string, fn: () => Promise<string>): 
   }
 }
 
-/** Kafka: a metadata request (describeCluster) through kafkajs. */
+/** Kafka: a Metadata request on the wire (see kafka-probe.ts). */
 export function checkKafka(info: StackInfo, timeoutMs = 5000): Promise<ComponentHealth> {
   return timed('kafka', info.kafka.brokers.join(','), async () => {
-    const kafka = new kafkajs.Kafka({
-      clientId: 'canopy-stack-health',
-      brokers: info.kafka.brokers,
-      logLevel: kafkajs.logLevel.NOTHING,
-      connectionTimeout: timeoutMs,
-      requestTimeout: timeoutMs,
-      retry: { retries: 0 },
-    });
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      return `Kafka ${info.kafka.version}, ${cluster.brokers.length} broker(s), controller ${cluster.controller}, cluster ${cluster.clusterId}`;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    const md = await kafkaMetadata(info.kafka.brokers[0]!, timeoutMs);
+    if (!md.brokers.length) throw new Error('metadata lists no broker');
+    return `Kafka ${info.kafka.version}, ${md.brokers.length} broker(s), controller ${md.controllerId}, ${md.topics.length} topic(s)`;
   });
 }
 
@@ -83,7 +70,10 @@ export function checkForest(forest: ForestInfo, timeoutMs = 5000): Promise<Compo
     const client = ldapsClient(forest, timeoutMs);
     try {
       await client.bind(forest.syncAccount.upn, readSecret(forest.syncAccount.passwordFile));
-      const { searchEntries } = await client.search(forest.baseDn, { scope: 'base', attributes: ['msDS-Behavior-Version'] });
+      const { searchEntries } = await client.search(forest.baseDn, {
+        scope: 'base',
+        attributes: ['msDS-Behavior-Version'],
+      });
       if (searchEntries.length !== 1) throw new Error('domain head not readable');
       const seeded = forest.seed ? `seeded ${forest.seed.users} users` : 'not seeded';
       return `${forest.name} (${forest.netbios}), bind as ${forest.syncAccount.sAMAccountName} ok, ${seeded}`;

@@ -71,13 +71,17 @@ export function readStackInfo(path: string = stackInfoPath()): StackInfo {
     throw new Error(`${path} not found: run \`scripts/stack up\` first`);
   }
   const info = JSON.parse(readFileSync(path, 'utf8')) as StackInfo;
-  if (info.schemaVersion !== 1) throw new Error(`${path}: unsupported schemaVersion ${String(info.schemaVersion)}`);
+  if (info.schemaVersion !== 1)
+    throw new Error(`${path}: unsupported schemaVersion ${String(info.schemaVersion)}`);
   return info;
 }
 
 export function getForest(info: StackInfo, keyOrName: string): ForestInfo {
   const f = info.forests.find((x) => x.key === keyOrName || x.name === keyOrName);
-  if (!f) throw new Error(`no forest "${keyOrName}" in stack.json (have: ${info.forests.map((x) => x.key).join(', ')})`);
+  if (!f)
+    throw new Error(
+      `no forest "${keyOrName}" in stack.json (have: ${info.forests.map((x) => x.key).join(', ')})`,
+    );
   return f;
 }
 

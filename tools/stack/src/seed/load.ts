@@ -17,7 +17,9 @@ export interface LoadResult {
 
 const progress = (label: string, done: number, total: number, t0: number) => {
   const s = (performance.now() - t0) / 1000;
-  process.stderr.write(`[seed] ${label}: ${done}/${total} objects (${Math.round(done / Math.max(s, 0.001))}/s)\n`);
+  process.stderr.write(
+    `[seed] ${label}: ${done}/${total} objects (${Math.round(done / Math.max(s, 0.001))}/s)\n`,
+  );
 };
 
 export async function loadOffline(
@@ -47,14 +49,23 @@ export async function loadOffline(
 
 export async function loadLdap(
   model: DirectoryModel,
-  opts: { url: string; caFile?: string; bindDn: string; password: string; concurrency: number; label: string },
+  opts: {
+    url: string;
+    caFile?: string;
+    bindDn: string;
+    password: string;
+    concurrency: number;
+    label: string;
+  },
 ): Promise<LoadResult> {
   const t0 = performance.now();
   const mk = async () => {
     const client = new Client({
       url: opts.url,
       timeout: 120_000,
-      ...(opts.url.startsWith('ldaps:') && opts.caFile ? { tlsOptions: { ca: [readFileSync(opts.caFile)] } } : {}),
+      ...(opts.url.startsWith('ldaps:') && opts.caFile
+        ? { tlsOptions: { ca: [readFileSync(opts.caFile)] } }
+        : {}),
     });
     await client.bind(opts.bindDn, opts.password);
     return client;
@@ -97,14 +108,23 @@ export async function loadLdap(
       for (let i = 0; i < members.length; i += 1000) {
         await clients[0]!.modify(
           e.dn,
-          new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: members.slice(i, i + 1000) }) }),
+          new Change({
+            operation: 'add',
+            modification: new Attribute({ type: 'member', values: members.slice(i, i + 1000) }),
+          }),
         );
       }
     }
     await parallel(
       users.filter((e) => e.attrs.manager),
       (c, e) =>
-        c.modify(e.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'manager', values: [String(e.attrs.manager)] }) })),
+        c.modify(
+          e.dn,
+          new Change({
+            operation: 'replace',
+            modification: new Attribute({ type: 'manager', values: [String(e.attrs.manager)] }),
+          }),
+        ),
     );
   } finally {
     await Promise.all(clients.map((c) => c.unbind().catch(() => undefined)));

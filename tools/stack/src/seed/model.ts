@@ -31,12 +31,24 @@ export const UAC = {
 } as const;
 
 export const DEPARTMENTS = [
-  { name: 'Engineering', weight: 30, titles: ['Software Engineer', 'Senior Software Engineer', 'Staff Engineer', 'QA Engineer', 'SRE'] },
-  { name: 'Sales', weight: 18, titles: ['Account Executive', 'Sales Development Rep', 'Regional Sales Manager'] },
+  {
+    name: 'Engineering',
+    weight: 30,
+    titles: ['Software Engineer', 'Senior Software Engineer', 'Staff Engineer', 'QA Engineer', 'SRE'],
+  },
+  {
+    name: 'Sales',
+    weight: 18,
+    titles: ['Account Executive', 'Sales Development Rep', 'Regional Sales Manager'],
+  },
   { name: 'Marketing', weight: 10, titles: ['Marketing Specialist', 'Content Strategist', 'Brand Manager'] },
   { name: 'Finance', weight: 8, titles: ['Accountant', 'Financial Analyst', 'Controller'] },
   { name: 'Human Resources', weight: 6, titles: ['HR Generalist', 'Recruiter', 'HR Business Partner'] },
-  { name: 'Operations', weight: 12, titles: ['Operations Analyst', 'Facilities Coordinator', 'Logistics Lead'] },
+  {
+    name: 'Operations',
+    weight: 12,
+    titles: ['Operations Analyst', 'Facilities Coordinator', 'Logistics Lead'],
+  },
   { name: 'Legal', weight: 4, titles: ['Counsel', 'Paralegal', 'Compliance Officer'] },
   { name: 'Support', weight: 12, titles: ['Support Engineer', 'Customer Success Manager', 'Support Lead'] },
 ] as const;
@@ -172,7 +184,11 @@ export function buildDirectory(input: DirectoryOptions): DirectoryModel {
   const ouDn = (...names: string[]) => [...names.map((x) => `OU=${escapeRdn(x)}`), baseDn].join(',');
   const addOu = (dn: string, name: string, description: string) => {
     ous.push(dn);
-    entries.push({ kind: 'ou', dn, attrs: { objectClass: ['top', 'organizationalUnit'], ou: name, description } });
+    entries.push({
+      kind: 'ou',
+      dn,
+      attrs: { objectClass: ['top', 'organizationalUnit'], ou: name, description },
+    });
   };
 
   // --- OU tree ------------------------------------------------------------------------------
@@ -221,7 +237,8 @@ export function buildDirectory(input: DirectoryOptions): DirectoryModel {
   const usedCn = new Map<string, Set<string>>();
   const uniqueIn = (set: Set<string>, base: string, max = 64) => {
     let candidate = base.slice(0, max);
-    for (let k = 2; set.has(candidate.toLowerCase()); k++) candidate = `${base.slice(0, max - String(k).length)}${k}`;
+    for (let k = 2; set.has(candidate.toLowerCase()); k++)
+      candidate = `${base.slice(0, max - String(k).length)}${k}`;
     set.add(candidate.toLowerCase());
     return candidate;
   };
@@ -272,24 +289,45 @@ export function buildDirectory(input: DirectoryOptions): DirectoryModel {
         userAccountControl: String(uac),
       };
       user = {
-        dn, cn, sAMAccountName: sam, userPrincipalName: upn, displayName: String(attrs.displayName), employeeID,
-        userAccountControl: uac, enabled: true, category, proxyAddresses: [],
+        dn,
+        cn,
+        sAMAccountName: sam,
+        userPrincipalName: upn,
+        displayName: String(attrs.displayName),
+        employeeID,
+        userAccountControl: uac,
+        enabled: true,
+        category,
+        proxyAddresses: [],
       };
     } else {
       const person = i < fixed ? FIXED_PEOPLE[i]! : randomPerson();
       const dept = i < fixed ? DEPARTMENTS[i % DEPARTMENTS.length]! : weighted(DEPARTMENTS);
       const ou =
-        category === 'department' ? deptOus.get(dept.name)! : category === 'disabled-ou' ? disabledOu : quarantineOu;
+        category === 'department'
+          ? deptOus.get(dept.name)!
+          : category === 'disabled-ou'
+            ? disabledOu
+            : quarantineOu;
       const displayName = person.familyFirst ? `${person.sn}${person.given}` : `${person.given} ${person.sn}`;
       const cn = uniqueCn(ou, displayName);
       const dn = `CN=${escapeRdn(cn)},${ou}`;
-      const sam = uniqueIn(usedSam, `${asciiSlug(person.givenLatin).slice(0, 1)}${asciiSlug(person.snLatin)}`.slice(0, 16), 20);
-      const mailLocal = uniqueIn(usedMail, `${asciiSlug(person.givenLatin)}.${asciiSlug(person.snLatin)}`, 48);
+      const sam = uniqueIn(
+        usedSam,
+        `${asciiSlug(person.givenLatin).slice(0, 1)}${asciiSlug(person.snLatin)}`.slice(0, 16),
+        20,
+      );
+      const mailLocal = uniqueIn(
+        usedMail,
+        `${asciiSlug(person.givenLatin)}.${asciiSlug(person.snLatin)}`,
+        48,
+      );
       const mail = `${mailLocal}@${realm}`;
       // A few UPNs carry a suffix that is not a verified domain in the tenant.
       const upnSuffix = i >= fixed && rnd() < 0.03 ? UNVERIFIED_UPN_SUFFIX : realm;
       const upn = `${sam}@${upnSuffix}`;
-      const disabled = category === 'disabled-ou' || (category === 'department' && i >= fixed && rnd() < 0.03);
+      const disabled =
+        category === 'disabled-ou' || (category === 'department' && i >= fixed && rnd() < 0.03);
       const uac = UAC.normal | (disabled ? UAC.disabled : 0);
       const proxyAddresses = [`SMTP:${mail}`, `smtp:${sam}@${realm}`];
       if (rnd() < 0.2) proxyAddresses.push(`smtp:${mailLocal}@mail.${realm}`);
@@ -318,15 +356,31 @@ export function buildDirectory(input: DirectoryOptions): DirectoryModel {
         proxyAddresses,
         department: dept.name,
         title,
-        company: options.forest === 'corp' ? 'Contoso Corp' : `${options.forest[0]!.toUpperCase()}${options.forest.slice(1)} Ltd`,
+        company:
+          options.forest === 'corp'
+            ? 'Contoso Corp'
+            : `${options.forest[0]!.toUpperCase()}${options.forest.slice(1)} Ltd`,
         employeeID,
         telephoneNumber,
         userAccountControl: String(uac),
       };
       if (managerDn) attrs.manager = managerDn;
       user = {
-        dn, cn, sAMAccountName: sam, userPrincipalName: upn, mail, displayName, givenName: person.given, sn: person.sn,
-        department: dept.name, title, employeeID, managerDn, userAccountControl: uac, enabled: !disabled, category,
+        dn,
+        cn,
+        sAMAccountName: sam,
+        userPrincipalName: upn,
+        mail,
+        displayName,
+        givenName: person.given,
+        sn: person.sn,
+        department: dept.name,
+        title,
+        employeeID,
+        managerDn,
+        userAccountControl: uac,
+        enabled: !disabled,
+        category,
         proxyAddresses,
       };
       if (category === 'department') {
@@ -373,9 +427,21 @@ export function buildDirectory(input: DirectoryOptions): DirectoryModel {
   const groups: SeedGroup[] = [];
   const addGroup = (ou: string, name: string, groupType: number, members: string[], extra: Attrs = {}) => {
     const dn = `CN=${escapeRdn(name)},${ou}`;
-    const group: SeedGroup = { dn, name, groupType, members, mail: typeof extra.mail === 'string' ? extra.mail : undefined };
+    const group: SeedGroup = {
+      dn,
+      name,
+      groupType,
+      members,
+      mail: typeof extra.mail === 'string' ? extra.mail : undefined,
+    };
     groups.push(group);
-    const attrs: Attrs = { objectClass: ['top', 'group'], cn: name, sAMAccountName: name, groupType: String(groupType), ...extra };
+    const attrs: Attrs = {
+      objectClass: ['top', 'group'],
+      cn: name,
+      sAMAccountName: name,
+      groupType: String(groupType),
+      ...extra,
+    };
     if (members.length) attrs.member = members;
     entries.push({ kind: 'group', dn, attrs });
     return group;
@@ -396,20 +462,39 @@ export function buildDirectory(input: DirectoryOptions): DirectoryModel {
       `DL-${slug(d.name)}-Announce`,
       GROUP_TYPE.universalDistribution,
       [deptGroups[k]!.dn, ...(head ? [head.dn] : [])],
-      { mail: `${asciiSlug(d.name)}-announce@${realm}`, proxyAddresses: [`SMTP:${asciiSlug(d.name)}-announce@${realm}`] },
+      {
+        mail: `${asciiSlug(d.name)}-announce@${realm}`,
+        proxyAddresses: [`SMTP:${asciiSlug(d.name)}-announce@${realm}`],
+      },
     );
   }
-  addGroup(groupsOu, 'GG-All-Staff', GROUP_TYPE.globalSecurity, deptGroups.map((g) => g.dn), {
-    description: 'Nested: every department group',
-  });
+  addGroup(
+    groupsOu,
+    'GG-All-Staff',
+    GROUP_TYPE.globalSecurity,
+    deptGroups.map((g) => g.dn),
+    {
+      description: 'Nested: every department group',
+    },
+  );
   const deptUsersFlat = users.filter((u) => u.category === 'department');
-  const l3 = addGroup(groupsOu, 'GG-Nested-L3', GROUP_TYPE.globalSecurity, deptUsersFlat.slice(0, 5).map((u) => u.dn));
+  const l3 = addGroup(
+    groupsOu,
+    'GG-Nested-L3',
+    GROUP_TYPE.globalSecurity,
+    deptUsersFlat.slice(0, 5).map((u) => u.dn),
+  );
   const l2 = addGroup(groupsOu, 'GG-Nested-L2', GROUP_TYPE.globalSecurity, [l3.dn, deptUsersFlat[5]!.dn]);
   addGroup(groupsOu, 'GG-Nested-L1', GROUP_TYPE.globalSecurity, [l2.dn]);
   const fin = deptGroups.find((g) => g.name === 'GG-Finance')!;
   const legal = deptGroups.find((g) => g.name === 'GG-Legal')!;
   addGroup(groupsOu, 'DLG-FileShare-Finance-RW', GROUP_TYPE.domainLocalSecurity, [fin.dn, legal.dn]);
-  addGroup(groupsOu, 'GG-Service-Accounts', GROUP_TYPE.globalSecurity, users.filter((u) => u.category === 'service').map((u) => u.dn));
+  addGroup(
+    groupsOu,
+    'GG-Service-Accounts',
+    GROUP_TYPE.globalSecurity,
+    users.filter((u) => u.category === 'service').map((u) => u.dn),
+  );
   addGroup(groupsOu, 'GG-Empty', GROUP_TYPE.globalSecurity, []);
   addGroup(
     groupsOu,
@@ -425,7 +510,12 @@ export function buildDirectory(input: DirectoryOptions): DirectoryModel {
     [...users.map((u) => u.dn), ...contacts.map((c) => c.dn)],
     { description: `Every seeded user and contact (more than ${LARGE_GROUP_MIN_MEMBERS - 100} members)` },
   );
-  addGroup(quarantineOu, 'GG-Quarantined', GROUP_TYPE.globalSecurity, users.filter((u) => u.category === 'quarantine').map((u) => u.dn));
+  addGroup(
+    quarantineOu,
+    'GG-Quarantined',
+    GROUP_TYPE.globalSecurity,
+    users.filter((u) => u.category === 'quarantine').map((u) => u.dn),
+  );
 
   return {
     options,
