@@ -29,6 +29,8 @@ export interface DirObject {
 
 export interface RegisteredExtension extends ExtensionDef {
   id: string;
+  /** Time from which the property can be written and read (real Graph needs seconds to minutes). */
+  availableAt: number;
   /** Object id of the application that owns it. */
   appObjectId: string;
   appDisplayName: string;
@@ -169,6 +171,8 @@ class KindStore {
 export interface DirectoryOptions {
   clock: Clock;
   replicationLagMs: number;
+  /** Delay before a new directory extension property can be used. */
+  extensionPropagationMs: number;
   enforceMailNicknameUniqueness: boolean;
 }
 

@@ -36,6 +36,8 @@ const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? fa
 export const runtimeConfigSchema = z
   .object({
     replicationLagMs: num().int().min(0),
+    /** Delay before a newly registered directory extension property can be used. */
+    extensionPropagationMs: num().int().min(0),
     throttle: z.object({
       quotaMultiplier: num().positive(),
       timeScale: num().positive(),
@@ -139,7 +141,7 @@ export interface Emulator extends EmulatorInfo {
   /** MSAL `authorityMetadata` JSON for this tenant (skips discovery). */
   authorityMetadata(): string;
   configure(patch: RuntimeConfig): void;
-  config(): Required<Pick<RuntimeConfig, 'replicationLagMs' | 'domains' | 'tokenLifetimeSeconds' | 'enforceMailNicknameUniqueness'>> & { throttle: ThrottleSettings; faults: FaultSettings };
+  config(): Required<Pick<RuntimeConfig, 'replicationLagMs' | 'extensionPropagationMs' | 'domains' | 'tokenLifetimeSeconds' | 'enforceMailNicknameUniqueness'>> & { throttle: ThrottleSettings; faults: FaultSettings };
   registerApp(cfg: AppConfig): EmulatorApp;
   removeApp(clientId: string): boolean;
   exportState(): EmulatorStateFile;
@@ -171,8 +173,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body?: unknown): void {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body?: unknown, raw = false): void {
+  const payload = body === undefined ? undefined : Buffer.from(raw ? String(body) : JSON.stringify(body));
   const h: Record<string, string | number> = { ...headers };
   if (payload) {
     if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json; charset=utf-8';
@@ -219,6 +221,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const cfg = {
     replicationLagMs: options.replicationLagMs ?? 0,
+    extensionPropagationMs: options.extensionPropagationMs ?? 0,
     domains: [...(options.domains ?? [])],
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
     enforceMailNicknameUniqueness: options.enforceMailNicknameUniqueness ?? true,
@@ -229,7 +232,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const signingKeyPem = ensureSigningKey(stateDir);
   const counters = new Counters();
   const faults = new FaultInjector(counters, { ...DEFAULT_FAULTS, ...options.faults });
-  const directory = new Directory({ clock, replicationLagMs: cfg.replicationLagMs, enforceMailNicknameUniqueness: cfg.enforceMailNicknameUniqueness });
+  const directory = new Directory({ clock, replicationLagMs: cfg.replicationLagMs, extensionPropagationMs: cfg.extensionPropagationMs, enforceMailNicknameUniqueness: cfg.enforceMailNicknameUniqueness });
   const throttler = new Throttler(clock, { ...DEFAULT_THROTTLE, ...options.throttle }, tenantId, () => directory.users.liveCount);
   const registrations = new Map<string, AppRegistration>();
   const emulatorApps: EmulatorApp[] = [];
@@ -338,7 +341,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       const out: GraphResponse = await graph.handle({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body, badJson });
       if (cf.delayMs) await new Promise((r) => setTimeout(r, cf.delayMs));
-      send(res, out.status, out.headers, out.body);
+      send(res, out.status, out.headers, out.body, out.raw);
       return;
     }
 
@@ -396,6 +399,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       cfg.replicationLagMs = p.replicationLagMs;
       directory.options.replicationLagMs = p.replicationLagMs;
     }
+    if (p.extensionPropagationMs !== undefined) {
+      cfg.extensionPropagationMs = p.extensionPropagationMs;
+      directory.options.extensionPropagationMs = p.extensionPropagationMs;
+    }
     if (p.domains) cfg.domains = [...p.domains];
     if (p.tokenLifetimeSeconds !== undefined) cfg.tokenLifetimeSeconds = p.tokenLifetimeSeconds;
     if (p.enforceMailNicknameUniqueness !== undefined) {
@@ -407,7 +414,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const currentConfig = () => ({ ...cfg, domains: [...cfg.domains], throttle: { ...throttler.settings }, faults: { ...faults.settings } });
 
-  const fresh = (): Directory => new Directory({ clock, replicationLagMs: cfg.replicationLagMs, enforceMailNicknameUniqueness: cfg.enforceMailNicknameUniqueness });
+  const fresh = (): Directory => new Directory({ clock, replicationLagMs: cfg.replicationLagMs, extensionPropagationMs: cfg.extensionPropagationMs, enforceMailNicknameUniqueness: cfg.enforceMailNicknameUniqueness });
   const swapDirectory = (d: Directory): void => {
     // GraphService and the throttler read through `emulator.directory`; keep one object.
     Object.assign(directory, d);

@@ -25,6 +25,8 @@ export interface GraphResponse {
   status: number;
   headers: Record<string, string>;
   body?: unknown;
+  /** body is a string to send as is (text/plain), not JSON */
+  raw?: boolean;
 }
 
 export interface GraphServiceOptions {
@@ -161,7 +163,7 @@ export class GraphService {
       this.checkQueryOptions(ctx);
       const res = this.route(ctx);
       Object.assign(res.headers, headers);
-      if (res.body !== undefined) res.headers['Content-Type'] = JSON_TYPE;
+      if (res.body !== undefined && !res.raw) res.headers['Content-Type'] = JSON_TYPE;
       this.o.counters.record(appId, isWrite ? 'write' : 'read', res.status, cost);
       return res;
     } catch (err) {
@@ -195,6 +197,7 @@ export class GraphService {
           if (m === 'POST') return kind === 'user' ? this.createUser(c) : this.createGroup(c);
           return method();
         }
+        if (b === '$count' && n === 2 && m === 'GET') return this.countSegment(c, () => this.query(c, kind, 'live', true).count!);
         if (b === 'delta' || b === 'delta()') {
           if (n !== 2) return unsupported();
           if (m !== 'GET') return method();
@@ -212,6 +215,11 @@ export class GraphService {
         }
         if (kind === 'group' && d === 'members') {
           if (n === 3 && m === 'GET') return this.members(c, b!);
+          if (n === 4 && e === '$count' && m === 'GET') {
+            this.need(c, READ_GROUP);
+            const g = this.find('group', b!);
+            return this.countSegment(c, () => [...this.dir.liveMembers(g)].length);
+          }
           if (n === 3 && m === 'PATCH') return this.patchMembers(c, b!);
           if (n === 4 && e === '$ref' && m === 'POST') return this.addMemberRef(c, b!);
           if (n === 5 && c.segs[4] === '$ref' && m === 'DELETE') return this.removeMemberRef(c, b!, e!);
@@ -254,6 +262,14 @@ export class GraphService {
     }
   }
 
+  /** GET .../$count: text/plain, only as an advanced query. */
+  private countSegment(c: Ctx, count: () => number): GraphResponse {
+    if (!this.eventual(c)) throw badRequest('$count is not currently supported.');
+    const kindRoles = c.segs[0] === 'users' ? READ_USER : READ_GROUP;
+    this.need(c, kindRoles);
+    return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: String(count()), raw: true } as GraphResponse;
+  }
+
   private need(c: Ctx, anyOf: string[]): void {
     if (!c.claims.roles?.some((r) => anyOf.includes(r))) throw insufficientPrivileges();
   }
@@ -275,7 +291,9 @@ export class GraphService {
     }
     const count = c.query.get('$count');
     if (count !== null && count !== 'true' && count !== 'false') throw badRequest(`'${count}' is not a valid count option.`, 'BadRequest');
-    if (count === 'true' && !this.eventual(c)) throw badRequest('$count is not currently supported.');
+    // Graph (aad-advanced-queries, "Error handling"): without ConsistencyLevel: eventual the
+    // $count query parameter is silently ignored, and the /$count segment is an error.
+    if (count === 'true' && !this.eventual(c)) c.query.delete('$count');
     if (c.query.has('$search')) throw new GraphError(400, 'Emulator_NotSupported', 'The emulator does not implement $search.');
     if (c.query.has('$expand')) throw new GraphError(400, 'Emulator_NotSupported', 'The emulator does not implement $expand.');
     if (c.query.has('$orderby')) throw new GraphError(400, 'Emulator_NotSupported', 'The emulator does not implement $orderby.');
@@ -305,7 +323,7 @@ export class GraphService {
     for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
       if (part.startsWith('extension_')) {
         const ext = this.dir.extensions.get(part);
-        if (!ext || !ext.targetObjects.includes(resourceName(kind))) {
+        if (!ext || !ext.targetObjects.includes(resourceName(kind)) || ext.availableAt > this.o.clock.now()) {
           throw new GraphError(400, 'Request_BadRequest', `Could not find a property named '${part}' on type 'microsoft.graph.${kind}'.`);
         }
         out.push(part);
@@ -352,7 +370,7 @@ export class GraphService {
     forEachUse(f.ast, (prop, usage) => {
       if (prop.startsWith('extension_')) {
         const ext = this.dir.extensions.get(prop);
-        if (!ext || !ext.targetObjects.includes(resourceName(kind))) {
+        if (!ext || !ext.targetObjects.includes(resourceName(kind)) || ext.availableAt > this.o.clock.now()) {
           throw new GraphError(400, 'Request_BadRequest', `Could not find a property named '${prop}' on type 'microsoft.graph.${kind}'.`);
         }
         if ((usage === 'collection') !== ext.isMultiValued) throw unsupportedFilter(prop, resourceName(kind));
@@ -389,7 +407,7 @@ export class GraphService {
   }
 
   /** Filter, order by creation, page. */
-  private query(c: Ctx, kind: Kind, source: 'live' | 'deleted'): { items: DirObject[]; next?: number; count?: number } {
+  private query(c: Ctx, kind: Kind, source: 'live' | 'deleted', countOnly = false): { items: DirObject[]; next?: number; count?: number } {
     const store = this.dir.store(kind);
     const rawFilter = c.query.get('$filter');
     const f = rawFilter !== null ? this.parseFilterFor(c, kind, rawFilter) : undefined;
@@ -399,7 +417,7 @@ export class GraphService {
     const ok = (o: DirObject): boolean =>
       (source === 'live' ? o.state === 'live' && o.visibleAt <= now : o.state === 'deleted') &&
       (!f || evaluate(f.ast, (p) => (p === 'id' ? o.id : o.props[p])));
-    const wantCount = c.query.get('$count') === 'true';
+    const wantCount = countOnly || c.query.get('$count') === 'true';
 
     let cand: Set<string> | undefined;
     if (f && source === 'live') {
@@ -487,7 +505,7 @@ export class GraphService {
 
   private createUser(c: Ctx): GraphResponse {
     this.need(c, WRITE_USER);
-    const { props } = checkBody({ kind: 'user', body: this.bodyObject(c), extensions: this.dir.extensions, creating: true });
+    const { props } = checkBody({ kind: 'user', body: this.bodyObject(c), extensions: this.dir.extensions, creating: true, now: this.o.clock.now() });
     this.checkRequired('user', props);
     const pp = props.passwordProfile as Record<string, unknown>;
     checkPasswordComplexity(pp.password);
@@ -527,7 +545,7 @@ export class GraphService {
 
   private createGroup(c: Ctx): GraphResponse {
     this.need(c, CREATE_GROUP);
-    const { props, binds } = checkBody({ kind: 'group', body: this.bodyObject(c), extensions: this.dir.extensions, creating: true });
+    const { props, binds } = checkBody({ kind: 'group', body: this.bodyObject(c), extensions: this.dir.extensions, creating: true, now: this.o.clock.now() });
     this.checkRequired('group', props);
     const groupTypes = (props.groupTypes as string[] | undefined) ?? [];
     const unified = groupTypes.includes('Unified');
@@ -569,7 +587,7 @@ export class GraphService {
     const onlyMembers = kind === 'group' && bodyKeys.length > 0 && bodyKeys.every((k) => k === 'members@odata.bind');
     this.need(c, kind === 'user' ? WRITE_USER : onlyMembers ? WRITE_MEMBERS : WRITE_GROUP);
     const o = this.find(kind, key);
-    const { props, binds } = checkBody({ kind, body: this.bodyObject(c), extensions: this.dir.extensions, creating: false });
+    const { props, binds } = checkBody({ kind, body: this.bodyObject(c), extensions: this.dir.extensions, creating: false, now: this.o.clock.now() });
     const members = kind === 'group' ? this.resolveBinds(binds.members ?? [], 'members') : [];
     if (kind === 'group') this.resolveBinds(binds.owners ?? [], 'owners');
     for (const r of REQUIRED_ON_CREATE[kind]) {
@@ -914,6 +932,7 @@ export class GraphService {
       targetObjects: targetObjects as string[],
       appObjectId: app.objectId,
       appDisplayName: app.displayName,
+      availableAt: this.o.clock.now() + this.dir.options.extensionPropagationMs,
     };
     this.dir.registerExtension(ext);
     return this.ok({ '@odata.context': `${this.v1()}/$metadata#applications('${app.objectId}')/extensionProperties/$entity`, ...renderExt(ext) }, 201);

@@ -16,12 +16,12 @@ describe('write rules', () => {
 
   it('validates nested complex types from the CSDL', () => {
     const ok = { passwordProfile: { password: 'x', forceChangePasswordNextSignIn: true }, onPremisesExtensionAttributes: { extensionAttribute1: 'a' } };
-    expect(checkBody({ kind: 'user', body: ok, extensions: new Map(), creating: true }).props).toEqual(ok);
-    expect(() => checkBody({ kind: 'user', body: { passwordProfile: { pwd: 'x' } }, extensions: new Map(), creating: true })).toThrow(
+    expect(checkBody({ kind: 'user', body: ok, extensions: new Map(), creating: true, now: 0 }).props).toEqual(ok);
+    expect(() => checkBody({ kind: 'user', body: { passwordProfile: { pwd: 'x' } }, extensions: new Map(), creating: true, now: 0 })).toThrow(
       "Property 'pwd' does not exist on type 'microsoft.graph.passwordProfile'.",
     );
-    expect(() => checkBody({ kind: 'user', body: { employeeHireDate: 'yesterday' }, extensions: new Map(), creating: true })).toThrow(/Edm.DateTimeOffset/);
-    expect(() => checkBody({ kind: 'group', body: { groupTypes: [1] }, extensions: new Map(), creating: true })).toThrow(/Edm.String/);
-    expect(() => checkBody({ kind: 'group', body: { visibility: null }, extensions: new Map(), creating: true })).not.toThrow();
+    expect(() => checkBody({ kind: 'user', body: { employeeHireDate: 'yesterday' }, extensions: new Map(), creating: true, now: 0 })).toThrow(/Edm.DateTimeOffset/);
+    expect(() => checkBody({ kind: 'group', body: { groupTypes: [1] }, extensions: new Map(), creating: true, now: 0 })).toThrow(/Edm.String/);
+    expect(() => checkBody({ kind: 'group', body: { visibility: null }, extensions: new Map(), creating: true, now: 0 })).not.toThrow();
   });
 });

@@ -167,13 +167,15 @@ export interface BodyCheck {
   body: Record<string, unknown>;
   extensions: Map<string, RegisteredExtension>;
   creating: boolean;
+  /** Current time (extension properties become usable at their `availableAt`). */
+  now: number;
 }
 
 /**
  * Validate names and value types of a request body, the read-only list and extension
  * properties. Returns the `@odata.bind` annotations found (members/owners) separately.
  */
-export function checkBody({ kind, body, extensions, creating }: BodyCheck): { props: Record<string, unknown>; binds: Record<string, string[]> } {
+export function checkBody({ kind, body, extensions, creating, now }: BodyCheck): { props: Record<string, unknown>; binds: Record<string, string[]> } {
   const typeName = kind;
   const props = propertiesOf(typeName);
   const nav = navigationOf(typeName);
@@ -203,7 +205,9 @@ export function checkBody({ kind, body, extensions, creating }: BodyCheck): { pr
     if (key.startsWith('extension_')) {
       const ext = extensions.get(key);
       const target = kind === 'user' ? 'User' : 'Group';
-      if (!ext || !ext.targetObjects.includes(target)) throw unknownProperty(key, typeName);
+      if (!ext || !ext.targetObjects.includes(target) || ext.availableAt > now) {
+        throw badRequest(`The following extension properties are not available: ${key}.`);
+      }
       checkValue(extensionTypeToEdm(ext), value, true, key);
       if (typeof value === 'string' && value.length > 256) {
         throw badRequest(`String value of extension property '${key}' exceeds the maximum length of 256.`);
