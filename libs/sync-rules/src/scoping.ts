@@ -245,13 +245,46 @@ function isListedGroup(g: CompiledScoping['groups'][number], guid: Buffer, norm:
   return g.norm !== null && g.norm.length === norm.length && isUnder(norm, g.norm);
 }
 
+/** The raw DN of the container an object is in: everything after the first unescaped, unquoted ','. */
+function parentDnText(dn: string): string {
+  let quoted = false;
+  for (let i = 0; i < dn.length; i++) {
+    const ch = dn[i];
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
+    if (ch === '"') quoted = !quoted;
+    else if ((ch === ',' || ch === ';') && !quoted) return dn.slice(i + 1);
+  }
+  return '';
+}
+
+const memberCache = new WeakMap<CompiledScoping, Map<string, ScopingDecision>>();
+
 /**
  * Scoping of a group member from what its DnRef tells (DN and GUID only: the transformer is
- * stateless). Domain and OU rules apply exactly; foreign security principals are out; attribute
- * filters, group-based scoping and isCriticalSystemObject cannot be checked here (see docs).
+ * stateless). Domain and OU rules apply exactly, judged on the container the member is in
+ * (so decisions are cached per container: groups of thousands of members cost little); foreign
+ * security principals are out; attribute filters, group-based scoping and
+ * isCriticalSystemObject cannot be checked here (see docs/sync-rules.md).
  */
 export function decideMemberScope(member: DnRef, s: CompiledScoping): ScopingDecision {
-  const norm = normalizeDn(member.dn);
+  const parent = parentDnText(member.dn);
+  let cache = memberCache.get(s);
+  if (!cache) {
+    cache = new Map();
+    memberCache.set(s, cache);
+  }
+  const hit = cache.get(parent);
+  if (hit) return hit;
+  const decision = decideContainer(normalizeDn(parent), s);
+  if (cache.size >= 50_000) cache.clear();
+  cache.set(parent, decision);
+  return decision;
+}
+
+function decideContainer(norm: NormalizedDn, s: CompiledScoping): ScopingDecision {
   if (norm.includes(FSP)) return { inScope: false, rule: 'object-class', detail: 'foreign security principal' };
   const dom = domainDecision(domainOfDn(norm), s);
   if (dom) return dom;
