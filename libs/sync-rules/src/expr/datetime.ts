@@ -106,7 +106,9 @@ export function formatDate(p: DateParts, format: string): string {
       case 'd': {
         if (n <= 2) out += n === 1 ? String(p.day) : pad(p.day, 2);
         else {
-          const dow = DAYS[new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay()]!;
+          const day = new Date(0);
+          day.setUTCFullYear(p.year, p.month - 1, p.day);
+          const dow = DAYS[day.getUTCDay()]!;
           out += n === 3 ? dow.slice(0, 3) : dow;
         }
         break;
@@ -266,7 +268,9 @@ export function parseDate(text: string, format: string): DateParts {
 }
 
 function validate(p: DateParts, text: string): void {
-  const days = new Date(Date.UTC(p.year, p.month, 0)).getUTCDate();
+  const last = new Date(0);
+  last.setUTCFullYear(p.year, p.month, 0);
+  const days = last.getUTCDate();
   if (p.month < 1 || p.month > 12 || p.day < 1 || p.day > days || p.hour > 23 || p.minute > 59 || p.second > 59) {
     throw new ExpressionEvaluationError(`"${text}" is not a valid date`);
   }

@@ -447,3 +447,15 @@ describe('errors', () => {
     expect(() => ev('Mid("a", 0, 1)')).toThrowError(InputError);
   });
 });
+
+describe('FormatDateTime dateTimeStyles', () => {
+  it('AdjustToUniversal converts to UTC; AssumeUniversal treats an unspecified time as UTC', () => {
+    expect(ev('FormatDateTime("2020-12-31T23:30:00-08:00", "AdjustToUniversal", "yyyy-MM-ddTHH:mm:sszzz", "yyyy-MM-ddTHH:mmK")')).toBe('2021-01-01T07:30Z');
+    expect(ev('FormatDateTime("2020-12-31T23:30:00-08:00", , "yyyy-MM-ddTHH:mm:sszzz", "yyyy-MM-ddTHH:mmK")')).toBe('2020-12-31T23:30-08:00');
+    expect(ev('FormatDateTime("2020-12-31 23:30", "AssumeUniversal", "yyyy-MM-dd HH:mm", "yyyy-MM-ddTHH:mmK")')).toBe('2020-12-31T23:30Z');
+    expect(ev('FormatDateTime("2020-12-31 23:30", , "yyyy-MM-dd HH:mm", "yyyy-MM-ddTHH:mmK")')).toBe('2020-12-31T23:30');
+  });
+  it('rejects unknown styles', () => {
+    expect(() => ev('FormatDateTime("2020-12-31", "Sideways", "yyyy-MM-dd", "yyyy")')).toThrowError(/unknown DateTimeStyles value "sideways"/);
+  });
+});

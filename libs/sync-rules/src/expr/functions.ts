@@ -182,6 +182,41 @@ function dateParts(v: Scalar, inputFormat: string | null): DateParts {
   return partsOfDate(new Date(ms));
 }
 
+/**
+ * .NET DateTimeStyles for FormatDateTime's dateTimeStyles argument ("AdjustToUniversal,
+ * AssumeUniversal", names or "|"-separated). Empty means Microsoft's default: RoundtripKind,
+ * AllowLeadingWhite, AllowTrailingWhite. AdjustToUniversal converts a value with an offset to
+ * UTC; AssumeUniversal treats a value without one as UTC. There is no machine-local time zone
+ * in Canopy: AssumeLocal leaves an unspecified value as it is.
+ */
+interface Styles {
+  adjustToUniversal: boolean;
+  assumeUniversal: boolean;
+}
+const DEFAULT_STYLES: Styles = { adjustToUniversal: false, assumeUniversal: false };
+const KNOWN_STYLES = new Set([
+  'none', 'allowleadingwhite', 'allowtrailingwhite', 'allowinnerwhite', 'allowwhitespaces', 'nocurrentdatedefault',
+  'adjusttouniversal', 'assumelocal', 'assumeuniversal', 'roundtripkind',
+]);
+
+function parseDateTimeStyles(text: string): Styles {
+  const names = text.split(/[,|]/).map((n) => n.trim().replace(/^DateTimeStyles\./i, '').toLowerCase()).filter(Boolean);
+  for (const n of names) if (!KNOWN_STYLES.has(n)) throw new ExpressionEvaluationError(`FormatDateTime: unknown DateTimeStyles value "${n}"`);
+  return { adjustToUniversal: names.includes('adjusttouniversal'), assumeUniversal: names.includes('assumeuniversal') };
+}
+
+function applyStyles(p: DateParts, st: Styles): DateParts {
+  let out = p;
+  if (st.assumeUniversal && out.offset === null) out = { ...out, offset: 0 };
+  if (st.adjustToUniversal && out.offset !== null && out.offset !== 0) {
+    const d = new Date(0);
+    d.setUTCFullYear(out.year, out.month - 1, out.day);
+    d.setUTCHours(out.hour, out.minute - out.offset, out.second, 0);
+    out = { ...partsOfDate(d), ticks: out.ticks, offset: 0 };
+  }
+  return out;
+}
+
 function replaceFn(args: Value[], present: boolean[]): Value {
   const [source, oldValue, regexPattern, regexGroupName, replacementValue, replacementAttribute, template] = args;
   const has = (i: number) => present[i] === true;
@@ -342,8 +377,9 @@ const defs: FunctionDef[] = [
       const inPresent = args.length === 4 ? present[2] : present[1];
       const inputFormat = inPresent ? toStr(inF) : null;
       const outputFormat = toStr(outF) ?? '';
+      const styles = args.length === 4 && present[1] ? parseDateTimeStyles(toStr(args[1]!) ?? '') : DEFAULT_STYLES;
       if (source === null) return null;
-      const one = (x: Scalar) => formatDate(dateParts(x, inputFormat), outputFormat);
+      const one = (x: Scalar) => formatDate(applyStyles(dateParts(x, inputFormat), styles), outputFormat);
       return Array.isArray(source) ? source.map(one) : source instanceof UniqueCandidates ? source.values.map(one) : one(source!);
     }),
   },
