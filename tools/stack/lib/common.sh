@@ -124,10 +124,15 @@ ensure_apt() {
 ensure_node() {
   # shellcheck source=/dev/null
   source "$REPO_ROOT/scripts/lib/ensure-node.sh"
-  if [ ! -d "$REPO_ROOT/node_modules/ldapts" ] || [ ! -d "$REPO_ROOT/node_modules/kafkajs" ]; then
-    log "installing npm dependencies (npm ci)..."
-    (cd "$REPO_ROOT" && flock /tmp/canopy-npm.lock npm ci >/dev/null) || die "npm ci failed"
-  fi
+  local m
+  for m in ldapts ioredis; do
+    if [ ! -d "$REPO_ROOT/node_modules/$m" ]; then
+      log "installing npm dependencies ..."
+      flock /tmp/canopy-npm.lock bash -c "source '$REPO_ROOT/scripts/lib/ensure-node.sh' && source '$REPO_ROOT/scripts/lib/ensure-deps.sh'" \
+        || die "npm install failed"
+      break
+    fi
+  done
 }
 
 # Run one of our TypeScript CLIs (Node strips the types; the hook maps ./x.js imports to ./x.ts).

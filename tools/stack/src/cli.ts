@@ -125,8 +125,8 @@ async function health(json: boolean): Promise<number> {
 function seedParams(flags: Map<string, string>) {
   const users = Number(flags.get('users') ?? 1000);
   const seed = Number(flags.get('seed') ?? 1);
-  if (!Number.isInteger(users) || users < 10 || users > 200_000)
-    throw new Error(`--users must be 10..200000 (got ${flags.get('users')})`);
+  if (!Number.isInteger(users) || users < 20 || users > 200_000)
+    throw new Error(`--users must be 20..200000 (got ${flags.get('users')})`);
   return { users, seed };
 }
 

@@ -165,7 +165,7 @@ export function buildDirectory(input: DirectoryOptions): DirectoryModel {
   };
   const { realm, baseDn } = options;
   const n = options.users;
-  if (!Number.isInteger(n) || n < 10) throw new Error(`users must be an integer >= 10 (got ${n})`);
+  if (!Number.isInteger(n) || n < 20) throw new Error(`users must be an integer >= 20 (got ${n})`);
   const rnd = prng(hashString(`${options.forest}|${options.seed}|${MODEL_VERSION}`));
   const pick = <T>(arr: readonly T[]): T => arr[Math.floor(rnd() * arr.length)]!;
   const weighted = <T extends { weight: number }>(arr: readonly T[]): T => {
