@@ -1,4 +1,5 @@
-import { readdirSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -26,6 +27,8 @@ export default defineConfig({
           root: dir,
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           environment: 'node',
+          // Projects with integration suites get the real stack (Kafka, Redis, Samba) brought up.
+          globalSetup: existsSync(`${dir}/test`) ? [resolve('tools/stack/src/global-setup.ts')] : [],
           // Integration suites talk to real services on a shared 2-core machine.
           testTimeout: 60_000,
           hookTimeout: 180_000,

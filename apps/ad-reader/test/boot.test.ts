@@ -1,9 +1,9 @@
-import { spawnService } from '@canopy/test-kit';
+import { spawnService, stackEnv } from '@canopy/test-kit';
 import { describe, expect, it } from 'vitest';
 
 describe('ad-reader process', () => {
   it('answers /healthz, /readyz and /metrics, and exits 0 on SIGTERM', async () => {
-    const svc = await spawnService('ad-reader');
+    const svc = await spawnService('ad-reader', stackEnv({ CANOPY_CONTROL__TOKEN: 'boot-test-token' }));
     try {
       const health = await fetch(`${svc.url}/healthz`);
       expect(health.status).toBe(200);

@@ -1,10 +1,47 @@
-import { runService } from '@canopy/service-runtime';
+import { ConfigStore } from '@canopy/central-config';
+import { KafkaClient } from '@canopy/kafka';
+import { createLogger } from '@canopy/logger';
+import { Readiness, ServiceMetrics, handleHelp, runService } from '@canopy/service-runtime';
+import { loadTransformerSettings } from './settings.js';
 import { TransformerModule } from './transformer.module.js';
+import { TransformerService } from './transformer.service.js';
 
 export const HELP = `
-Consumes canopy.ad.objects.*, applies scoping and attribute mapping from the central configuration, emits canopy.entra.ops.
+Consumes canopy.ad.objects.* (every forest; new forests are picked up without a restart),
+applies each forest's scoping and attribute mapping from canopy.config (hot-reloaded), and
+produces canopy.entra.ops keyed by source anchor, plus results and dead letters. Stateless:
+scale it by adding replicas (one consumer group, partitions are shared out).
+
+Environment:
+  CANOPY_KAFKA__BROKERS        host:port[,host:port]  (required)
+  CANOPY_TOPIC_REFRESH_MS      how often to look for new forest topics (default 10000)
 
 Usage: node apps/transformer/dist/main.js [--help]
 `;
 
-await runService({ name: 'transformer', module: TransformerModule, defaultPort: 8082, help: HELP });
+handleHelp('transformer', HELP);
+const settings = loadTransformerSettings();
+const log = createLogger({ name: 'transformer' });
+const kafka = new KafkaClient(settings.kafka, log);
+const store = new ConfigStore(kafka, log, settings.instanceId);
+let service: TransformerService | undefined;
+const stopAll = async () => {
+  await service?.stop();
+  await store.stop();
+  await kafka.close();
+};
+const running = await runService({
+  name: 'transformer',
+  module: TransformerModule.with(stopAll),
+  defaultPort: 8082,
+  help: HELP,
+  logger: log,
+});
+const readiness = running.app.get(Readiness);
+const metrics = running.app.get(ServiceMetrics);
+readiness.set('kafka-consumer', false, 'starting');
+await store.start();
+const producer = await kafka.producer();
+service = new TransformerService(kafka, producer, store, log, readiness, metrics, settings.topicRefreshMs);
+await service.start();
+log.info({ forests: [...store.snapshot().forests.keys()] }, 'transformer running');

@@ -1,2 +1,3 @@
 export * from './spawn-service.js';
 export * from './wait-for.js';
+export * from './stack-env.js';
