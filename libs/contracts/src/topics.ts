@@ -68,6 +68,17 @@ export const TOPICS = {
     partitions: 1,
     config: { 'retention.ms': String(7 * 86_400_000) },
   },
+  /**
+   * Deletes held by the writer's accidental-delete protection until an admin approves or rejects
+   * them (compacted: the latest record per key is the state; a null value means released).
+   */
+  heldDeletes: {
+    name: 'canopy.writer.held-deletes',
+    key: 'forest/sourceAnchor',
+    value: 'entra-operation (the held DELETE op), or null once released or rejected',
+    partitions: 1,
+    config: { ...COMPACTED, 'min.compaction.lag.ms': '0' },
+  },
   readerCheckpoints: {
     name: 'canopy.reader.checkpoints',
     key: 'forest/namingContext',
@@ -106,6 +117,7 @@ export const keys = {
     r.sourceAnchor ?? `${r.forest}/${r.objectGuid ? guidToString(r.objectGuid) : 'unknown'}`,
   configDocument: (documentId: string) => documentId,
   controlCommand: (commandId: string) => commandId,
+  heldDelete: (forest: string, sourceAnchor: string) => `${forest}/${sourceAnchor}`,
   readerCheckpoint: (forest: string, namingContext: string) => `${forest}/${namingContext.toLowerCase()}`,
 };
 
