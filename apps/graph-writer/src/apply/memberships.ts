@@ -1,0 +1,171 @@
+import { CanopyError } from '@canopy/errors';
+import { isOutcomeUncertain } from '../graph/graph-errors.js';
+import { query } from '../graph/graph-client.js';
+import { sleep } from '../rate/token-bucket.js';
+import { chunk, diffMembers } from '../state/applied-state.js';
+import type { ApplyContext, OpRun } from './apply-context.js';
+
+/**
+ * Group membership: the desired member anchors are resolved to Entra ids and diffed against the
+ * members last applied (or read from Graph when that is unknown). Adds go 20 to a write with
+ * PATCH members@odata.bind; removes are one DELETE members/{id}/$ref each. A member whose object
+ * is not in Entra yet (not created, or not replicated: 404) is retried with backoff, a bounded
+ * number of times, and then reported in the result; never dropped silently.
+ */
+export const MEMBERS_PER_WRITE = 20;
+
+export interface MembershipOutcome {
+  added: number;
+  removed: number;
+  /** Member anchors still not in Entra after the retries. */
+  pending: string[];
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Resolve member anchors to ids: cache first (one round trip), then Graph for the misses. */
+export async function resolveMembers(ctx: ApplyContext, anchors: string[], fresh: boolean): Promise<{ ids: Map<string, string>; missing: string[] }> {
+  const ids = new Map<string, string>();
+  let misses = anchors;
+  if (!fresh) {
+    const [users, groups] = await Promise.all([ctx.anchors.cachedMany('user', anchors), ctx.anchors.cachedMany('group', anchors)]);
+    misses = [];
+    anchors.forEach((a, i) => {
+      const id = users[i] ?? groups[i];
+      if (id) ids.set(a, id);
+      else misses.push(a);
+    });
+  }
+  const found = await mapLimit(misses, 8, (a) => ctx.anchors.resolveMember(a, true));
+  const missing: string[] = [];
+  misses.forEach((a, i) => {
+    const id = found[i];
+    if (id) ids.set(a, id);
+    else missing.push(a);
+  });
+  return { ids, missing };
+}
+
+async function readMembers(ctx: ApplyContext, groupId: string): Promise<string[]> {
+  const rows = await ctx.reader.all<{ id: string }>(`/groups/${groupId}/members${query({ $select: 'id', $top: 999 })}`);
+  const ids = rows.map((r) => r.id);
+  await ctx.applied.replaceMembers(groupId, ids);
+  return ids;
+}
+
+export async function applyMemberships(
+  ctx: ApplyContext,
+  run: OpRun,
+  groupId: string,
+  desiredAnchors: string[],
+  options: { current?: string[]; memberSetKnown: boolean },
+): Promise<MembershipOutcome> {
+  const settings = ctx.settings();
+  const unique = [...new Set(desiredAnchors)];
+  const { ids, missing } = await resolveMembers(ctx, unique, run.fresh);
+
+  let current: Set<string>;
+  if (options.current) current = new Set(options.current);
+  else if (options.memberSetKnown && !run.fresh) current = new Set(await ctx.applied.members(groupId));
+  else current = new Set(await readMembers(ctx, groupId));
+
+  const out: MembershipOutcome = { added: 0, removed: 0, pending: [] };
+  const desiredIds = new Set(ids.values());
+  const { add, remove } = diffMembers(desiredIds, current);
+  // A member not resolved yet may already be in the group (added earlier): keep what is there
+  // unless it is really gone from the desired set, which only resolved anchors can tell.
+  const anchorOfId = new Map([...ids].map(([a, id]) => [id, a]));
+
+  const stillMissing = new Set<string>(missing);
+  const removeCandidates = remove;
+
+  // ---- adds, 20 per write --------------------------------------------------------------
+  const addIds = async (toAdd: string[]): Promise<void> => {
+    await Promise.all(
+      chunk(toAdd, MEMBERS_PER_WRITE).map(async (part) => {
+        let batch = part;
+        for (let round = 0; batch.length && round < 4; round++) {
+          try {
+            await ctx.executor.submit(
+              {
+                method: 'PATCH',
+                path: `/groups/${groupId}`,
+                body: { 'members@odata.bind': batch.map((id) => ctx.graph.url(`/directoryObjects/${id}`)) },
+                idempotent: false,
+              },
+              run.meter,
+            );
+            await ctx.applied.addMembers(groupId, batch);
+            out.added += batch.length;
+            return;
+          } catch (err) {
+            const status = err instanceof CanopyError ? err.details.httpStatus : null;
+            const alreadyThere = status === 400 && /already exist/i.test((err as Error).message);
+            if (alreadyThere || isOutcomeUncertain(err)) {
+              // Someone (or our own unanswered write) added some of them: read the truth, add the rest.
+              const now = new Set(await readMembers(ctx, groupId));
+              batch = batch.filter((id) => !now.has(id));
+              continue;
+            }
+            if (status === 404) {
+              // A member is gone or not replicated yet: find which, keep them for later.
+              const exists = await mapLimit(batch, 8, async (id) => !!(await ctx.reader.find(`/directoryObjects/${id}${query({ $select: 'id' })}`)));
+              const gone = batch.filter((_, i) => !exists[i]);
+              for (const id of gone) {
+                const a = anchorOfId.get(id);
+                if (a) stillMissing.add(a);
+              }
+              batch = batch.filter((_, i) => exists[i]);
+              continue;
+            }
+            throw err;
+          }
+        }
+        // Still refused after a few rounds: report them rather than lose them.
+        for (const id of batch) stillMissing.add(anchorOfId.get(id) ?? id);
+      }),
+    );
+  };
+  await addIds(add);
+
+  // ---- removes, one write each ---------------------------------------------------------
+  await Promise.all(
+    removeCandidates.map(async (id) => {
+      try {
+        await ctx.executor.submit({ method: 'DELETE', path: `/groups/${groupId}/members/${id}/$ref`, idempotent: true }, run.meter);
+      } catch (err) {
+        if (!(err instanceof CanopyError && err.details.httpStatus === 404)) throw err;
+      }
+      await ctx.applied.removeMembers(groupId, [id]);
+      out.removed++;
+    }),
+  );
+
+  // ---- members not in Entra yet: bounded retries with backoff ----------------------------
+  for (let attempt = 0; stillMissing.size && attempt < settings.memberRetries; attempt++) {
+    await sleep(settings.memberBackoffMs * 2 ** attempt);
+    const again = await resolveMembers(ctx, [...stillMissing], true);
+    const nowThere = new Set(await ctx.applied.members(groupId));
+    const toAdd: string[] = [];
+    for (const [a, id] of again.ids) {
+      stillMissing.delete(a);
+      anchorOfId.set(id, a);
+      if (!nowThere.has(id)) toAdd.push(id);
+    }
+    if (toAdd.length) await addIds(toAdd);
+  }
+  out.pending = [...stillMissing].sort();
+  return out;
+}
