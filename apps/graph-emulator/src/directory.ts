@@ -177,17 +177,29 @@ export interface DirectoryOptions {
 }
 
 export class Directory {
-  readonly users = new KindStore(INDEXED.user);
-  readonly groups = new KindStore(INDEXED.group);
+  users = new KindStore(INDEXED.user);
+  groups = new KindStore(INDEXED.group);
   /** member id -> group ids */
-  readonly memberOf = new Map<string, Set<string>>();
-  readonly extensions = new Map<string, RegisteredExtension>();
+  memberOf = new Map<string, Set<string>>();
+  extensions = new Map<string, RegisteredExtension>();
   private ordCounter = 0;
   seq = 0;
   private deletionQueue: Array<{ id: string; kind: Kind; deletedAt: number }> = [];
   private dqHead = 0;
 
   constructor(public options: DirectoryOptions) {}
+
+  /** Forget every object and extension (the emulator's reset and import start from here). */
+  clear(): void {
+    this.users = new KindStore(INDEXED.user);
+    this.groups = new KindStore(INDEXED.group);
+    this.memberOf = new Map();
+    this.extensions = new Map();
+    this.ordCounter = 0;
+    this.seq = 0;
+    this.deletionQueue = [];
+    this.dqHead = 0;
+  }
 
   store(kind: Kind): KindStore {
     return kind === 'user' ? this.users : this.groups;

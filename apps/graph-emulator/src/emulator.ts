@@ -414,22 +414,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const currentConfig = () => ({ ...cfg, domains: [...cfg.domains], throttle: { ...throttler.settings }, faults: { ...faults.settings } });
 
-  const fresh = (): Directory => new Directory({ clock, replicationLagMs: cfg.replicationLagMs, extensionPropagationMs: cfg.extensionPropagationMs, enforceMailNicknameUniqueness: cfg.enforceMailNicknameUniqueness });
-  const swapDirectory = (d: Directory): void => {
-    // GraphService and the throttler read through `emulator.directory`; keep one object.
-    Object.assign(directory, d);
-  };
   const reset = (): void => {
-    swapDirectory(fresh());
+    directory.clear();
     counters.reset();
     throttler.reset();
   };
   const exportState = (): EmulatorStateFile => ({ version: 1, tenantId, domains: [...cfg.domains], apps: [...registrations.values()], directory: directory.exportState() });
   const importState = (state: EmulatorStateFile): void => {
     if (state.version !== 1) throw new Error(`unsupported state version ${String(state.version)}`);
-    const d = fresh();
-    d.importState(state.directory);
-    swapDirectory(d);
+    directory.clear();
+    directory.importState(state.directory);
     cfg.domains = [...(state.domains ?? [])];
     if (state.apps?.length) {
       registrations.clear();

@@ -577,6 +577,7 @@ export class GraphService {
     }
     if (groupTypes.includes('DynamicMembership')) stored.membershipRuleProcessingState = props.membershipRuleProcessingState ?? 'On';
     this.dir.checkUnique('group', stored);
+    if (unified && members.some((m) => m.kind === 'group')) throw badRequest('Groups cannot be added as members of a Microsoft 365 group; only users can.');
     const o = this.dir.create('group', stored);
     for (const m of members) this.dir.addMember(o, m);
     return this.created('group', o);
@@ -624,6 +625,7 @@ export class GraphService {
     const merged = { ...o.props, ...next };
     this.dir.checkUnique(kind, merged, o.id);
     for (const m of members) {
+      this.checkMemberKind(o, m);
       if (o.members!.has(m.id)) throw badRequest("One or more added object references already exist for the following modified properties: 'members'.");
     }
     if (Object.keys(next).length) this.dir.update(o, next);
@@ -679,9 +681,17 @@ export class GraphService {
     const g = this.find('group', groupId);
     if (((g.props.groupTypes as string[]) ?? []).includes('DynamicMembership')) throw badRequest('Members cannot be added to a group with dynamic membership.');
     const m = this.refTarget(c);
-    if (m.id === g.id) throw badRequest('A group cannot be a member of itself.');
+    this.checkMemberKind(g, m);
     this.dir.addMember(g, m);
     return this.noContent();
+  }
+
+  /** Microsoft 365 groups hold only users; no group contains itself. */
+  private checkMemberKind(g: DirObject, m: DirObject): void {
+    if (m.id === g.id) throw badRequest('A group cannot be a member of itself.');
+    if (m.kind === 'group' && ((g.props.groupTypes as string[]) ?? []).includes('Unified')) {
+      throw badRequest('Groups cannot be added as members of a Microsoft 365 group; only users can.');
+    }
   }
 
   private patchMembers(c: Ctx, groupId: string): GraphResponse {

@@ -65,4 +65,14 @@ describe('Throttler', () => {
     expect(t.check('a', w).throttled).toBe(false);
     expect(t.check('b', w).throttled).toBe(false); // another app has its own window
   });
+
+  it('a time scale shortens the windows and Retry-After with them', () => {
+    const clock = manualClock(0);
+    const t = new Throttler(clock, { ...DEFAULT_THROTTLE, quotaMultiplier: 0.001, timeScale: 0.1 }, 'tid', () => 1);
+    const w = { method: 'DELETE', path: '/users/x', query: q() };
+    for (let i = 0; i < 3; i++) expect(t.check('a', w).throttled).toBe(false);
+    expect(t.check('a', w)).toMatchObject({ throttled: true, retryAfterSeconds: 15, scope: 'Tenant_Application/Write/a/tid' });
+    clock.advance(15_000);
+    expect(t.check('a', w).throttled).toBe(false);
+  });
 });
