@@ -42,29 +42,51 @@ const group = adEvent({
   ),
 });
 
-function measure(label: string, fn: () => unknown, ms = 2000): number {
-  for (let i = 0; i < 2000; i++) fn(); // warm-up (JIT)
+/** Ops/s of `fn` over one slice of about `ms` milliseconds. */
+function slice(fn: () => unknown, ms: number): number {
   let n = 0;
   const start = process.hrtime.bigint();
   const end = start + BigInt(ms) * 1_000_000n;
   let now = start;
   while (now < end) {
-    for (let i = 0; i < 500; i++) fn();
-    n += 500;
+    for (let i = 0; i < 100; i++) fn();
+    n += 100;
     now = process.hrtime.bigint();
   }
-  const perSec = n / (Number(now - start) / 1e9);
-  console.log(`${label.padEnd(52)} ${Math.round(perSec).toLocaleString('en-US').padStart(12)} /s`);
-  return perSec;
+  return n / (Number(now - start) / 1e9);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Interleave short slices of the subject and the reference (the dev VM is shared: load drifts
+ * during a run), and report medians of the rates and of the per-round ratios.
+ */
+function compare(label: string, subject: () => unknown, reference: () => unknown, rounds = 15, ms = 150): void {
+  for (let i = 0; i < 3000; i++) {
+    subject();
+    reference();
+  }
+  const s: number[] = [];
+  const r: number[] = [];
+  const ratio: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const a = slice(subject, ms);
+    const b = slice(reference, ms);
+    s.push(a);
+    r.push(b);
+    ratio.push(b / a);
+  }
+  const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(10);
+  console.log(`${label}`);
+  console.log(`  transform                      ${fmt(median(s))} objects/s per core (median of ${rounds} slices; min ${fmt(Math.min(...s))}, max ${fmt(Math.max(...s))})`);
+  console.log(`  reference JSON round trip      ${fmt(median(r))} /s`);
+  console.log(`  ratio: one transform costs ${median(ratio).toFixed(2)}x one JSON.parse(JSON.stringify()) of the same object`);
 }
 
 const check = transform(user, rules, ctx);
 if (check.kind !== 'op' || check.op.action !== 'UPSERT') throw new Error(`benchmark user did not map: ${JSON.stringify(check)}`);
 
 console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'}, ${availableParallelism()} cores; single thread (= per core)`);
-const u = measure('transform(user, default mappings)', () => transform(user, rules, ctx));
-const uRef = measure('reference: JSON.parse(JSON.stringify(user))', () => JSON.parse(JSON.stringify(user)));
-const g = measure('transform(group of 50 members, default mappings)', () => transform(group, rules, ctx));
-const gRef = measure('reference: JSON.parse(JSON.stringify(group))', () => JSON.parse(JSON.stringify(group)));
-console.log(`ratio user:  transform costs ${(uRef / u).toFixed(2)}x a JSON round trip of the same object`);
-console.log(`ratio group: transform costs ${(gRef / g).toFixed(2)}x a JSON round trip of the same object`);
+compare('user, default mappings', () => transform(user, rules, ctx), () => JSON.parse(JSON.stringify(user)));
+compare('group with 50 members, default mappings', () => transform(group, rules, ctx), () => JSON.parse(JSON.stringify(group)));

@@ -252,12 +252,18 @@ export function buildEnv(event: AdObjectEvent, sourceAnchor: string, newGuid?: (
  * multi-valued source, "" becomes null (Graph rejects empty strings for most properties and AD
  * has no empty values). Collections: every value, absent = []. Booleans accept True/False text.
  */
+const collectionOf = new Map<string, string | null>();
+
 export function coerce(v: Value, t: TargetInfo): GraphValue {
-  const coll = /^Collection\((.+)\)$/.exec(t.type);
-  if (coll) {
+  let inner = collectionOf.get(t.type);
+  if (inner === undefined) {
+    inner = /^Collection\((.+)\)$/.exec(t.type)?.[1] ?? null;
+    collectionOf.set(t.type, inner);
+  }
+  if (inner !== null) {
     const out: string[] = [];
     for (const x of asList(v)) {
-      const s = scalarGraph(x, coll[1]!);
+      const s = scalarGraph(x, inner);
       if (s !== null && s !== '') out.push(String(s));
     }
     return out;

@@ -1,4 +1,5 @@
 import { ExpressionSyntaxError } from './errors.js';
+import { compileDotNetRegex } from './regex.js';
 import { FUNCTIONS, type EvalEnv, type Thunk } from './functions.js';
 import { parseExpression, type BinaryOp, type Node } from './parser.js';
 import { isNumericString, scalarToString, toNum, toStr, type Value } from './values.js';
@@ -72,11 +73,25 @@ function compileNode(node: Node, source: string, attributes: Set<string>, depth:
       if (def.name === 'SelectUniqueValue' && depth > 0) {
         throw new ExpressionSyntaxError('SelectUniqueValue must be the top-level function (it cannot be nested)', source, node.column);
       }
+      if (def.name === 'Replace') precompileRegex(node, source);
       const args = node.args.map((a) => compileNode(a, source, attributes, depth + 1));
       const present = node.args.map((a) => a.kind !== 'missing');
       const call = def.call;
       return (env) => call(args, env, present);
     }
+  }
+}
+
+/** A literal regexPattern of Replace is compiled now (and cached), so a bad pattern fails at configuration load. */
+function precompileRegex(node: Extract<Node, { kind: 'call' }>, source: string): void {
+  const pattern = node.args[2];
+  if (node.args.length === 3 || !pattern || pattern.kind !== 'string') return;
+  try {
+    compileDotNetRegex(pattern.value);
+    compileDotNetRegex(pattern.value, 'g');
+    compileDotNetRegex(pattern.value, 'gd');
+  } catch (err) {
+    throw new ExpressionSyntaxError((err as Error).message, source, pattern.column);
   }
 }
 

@@ -62,6 +62,12 @@ export function normalizeDiacritics(input: string): string {
   let out = '';
   let i = 0;
   outer: while (i < s.length) {
+    const next = s.charCodeAt(i + 1);
+    if (s.charCodeAt(i) < 0xc0 && !(next >= 0x300 && next <= 0x36f)) {
+      out += s[i];
+      i++;
+      continue;
+    }
     for (let len = Math.min(LONGEST, s.length - i); len >= 1; len--) {
       const hit = MAP.get(s.slice(i, i + len));
       if (hit !== undefined) {

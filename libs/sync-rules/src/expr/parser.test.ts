@@ -64,6 +64,9 @@ describe('parse errors point at the column', () => {
     expect(syntaxError('   ').message).toBe('expected an expression at column 4');
     expect(syntaxError('Trim(#)').message).toBe("unexpected '#' at column 6");
   });
+  it('an invalid literal regex of Replace is reported when the expression compiles', () => {
+    expect(syntaxError('Replace([a], , "(?<x>[a-", , "", , )').message).toMatch(/^invalid regular expression "\(\?<x>\[a-": .* at column 16$/);
+  });
   it('errors carry the type Expression.Syntax', () => {
     expect(syntaxError('(').type).toBe('Expression.Syntax');
   });
