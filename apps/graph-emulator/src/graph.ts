@@ -6,7 +6,7 @@ import type { FaultInjector } from './faults.js';
 import { candidates, evaluate, forEachUse, parseFilter, type ParsedFilter } from './filter.js';
 import { GraphError, badRequest, errorBody, insufficientPrivileges, notFound, unsupportedFilter } from './graph-error.js';
 import type { AccessTokenClaims, AppRegistration, IdentityPlatform } from './identity.js';
-import { DEFAULT_SELECT, REQUIRED_ON_CREATE, checkBody, checkMailNickname, checkPasswordComplexity, checkUserPrincipalName } from './rules.js';
+import { DEFAULT_SELECT, REQUIRED_ON_CREATE, checkBody, checkMailNickname, checkPasswordComplexity, checkUserPrincipalName, checkValueRules } from './rules.js';
 import { canonicalProperty, isGuid, propertiesOf } from './schema.js';
 import type { Throttler } from './throttle.js';
 
@@ -507,6 +507,7 @@ export class GraphService {
     this.need(c, WRITE_USER);
     const { props } = checkBody({ kind: 'user', body: this.bodyObject(c), extensions: this.dir.extensions, creating: true, now: this.o.clock.now() });
     this.checkRequired('user', props);
+    checkValueRules('user', props);
     const pp = props.passwordProfile as Record<string, unknown>;
     checkPasswordComplexity(pp.password);
     checkUserPrincipalName(props.userPrincipalName, this.o.verifiedDomains());
@@ -533,6 +534,9 @@ export class GraphService {
     if (urls.length > MAX_BIND) {
       throw badRequest(`The request contains ${urls.length} references in '${what}@odata.bind'; at most ${MAX_BIND} are allowed in a single request.`);
     }
+    if (new Set(urls.map((u) => u.toLowerCase())).size !== urls.length) {
+      throw badRequest(`One or more added object references already exist for the following modified properties: '${what}'.`);
+    }
     return urls.map((u) => {
       const m = /\/(?:directoryObjects|users|groups)\/([^/?]+)\/?$/i.exec(u);
       if (!m) throw badRequest(`Invalid URL format specified in @odata.bind for ${what}`);
@@ -547,6 +551,7 @@ export class GraphService {
     this.need(c, CREATE_GROUP);
     const { props, binds } = checkBody({ kind: 'group', body: this.bodyObject(c), extensions: this.dir.extensions, creating: true, now: this.o.clock.now() });
     this.checkRequired('group', props);
+    checkValueRules('group', props);
     const groupTypes = (props.groupTypes as string[] | undefined) ?? [];
     const unified = groupTypes.includes('Unified');
     if (props.mailEnabled === true && !unified) throw badRequest('Cannot Create a mail-enabled security groups and or distribution list.');
@@ -594,6 +599,7 @@ export class GraphService {
     for (const r of REQUIRED_ON_CREATE[kind]) {
       if (r in props && (props[r] === null || props[r] === '')) throw badRequest(`Invalid value specified for property '${r}' of resource '${resourceName(kind)}'.`);
     }
+    checkValueRules(kind, props);
     const next: Record<string, unknown> = { ...props };
     if (kind === 'user') {
       if ('passwordProfile' in props) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBody, checkPasswordComplexity, checkUserPrincipalName } from './rules.js';
+import { checkBody, checkPasswordComplexity, checkUserPrincipalName, checkValueRules } from './rules.js';
 
 describe('write rules', () => {
   it('password complexity: 8+ characters and 3 of 4 classes', () => {
@@ -23,5 +23,16 @@ describe('write rules', () => {
     expect(() => checkBody({ kind: 'user', body: { employeeHireDate: 'yesterday' }, extensions: new Map(), creating: true, now: 0 })).toThrow(/Edm.DateTimeOffset/);
     expect(() => checkBody({ kind: 'group', body: { groupTypes: [1] }, extensions: new Map(), creating: true, now: 0 })).toThrow(/Edm.String/);
     expect(() => checkBody({ kind: 'group', body: { visibility: null }, extensions: new Map(), creating: true, now: 0 })).not.toThrow();
+  });
+});
+
+describe('value rules', () => {
+  it('refuses over-long values, a second business phone, a bad usageLocation', () => {
+    expect(() => checkValueRules('user', { jobTitle: 'x'.repeat(128) })).not.toThrow();
+    expect(() => checkValueRules('user', { jobTitle: 'x'.repeat(129) })).toThrow("Invalid value specified for property 'jobTitle' of resource 'User'.");
+    expect(() => checkValueRules('user', { employeeId: '12345678901234567' })).toThrow(/employeeId/);
+    expect(() => checkValueRules('user', { businessPhones: ['1', '2'] })).toThrow(/Only one number/);
+    expect(() => checkValueRules('user', { usageLocation: 'France' })).toThrow(/usageLocation/);
+    expect(() => checkValueRules('group', { description: 'd'.repeat(1025) })).toThrow(/'description' of resource 'Group'/);
   });
 });

@@ -231,3 +231,45 @@ export function checkBody({ kind, body, extensions, creating, now }: BodyCheck):
   }
   return { props: out, binds };
 }
+
+/** Maximum lengths documented on the v1.0 user and group resource pages. */
+const MAX_LENGTH: Record<'user' | 'group', Record<string, number>> = {
+  user: {
+    city: 128,
+    companyName: 64,
+    country: 128,
+    department: 64,
+    displayName: 256,
+    employeeId: 16,
+    givenName: 64,
+    jobTitle: 128,
+    mailNickname: 64,
+    mobilePhone: 64,
+    officeLocation: 128,
+    postalCode: 40,
+    state: 128,
+    streetAddress: 1024,
+    surname: 64,
+  },
+  group: { displayName: 256, description: 1024, mailNickname: 64 },
+};
+
+/** Value rules beyond the CSDL type: lengths, single business phone, country code, userType. */
+export function checkValueRules(kind: 'user' | 'group', props: Record<string, unknown>): void {
+  const resource = kind === 'user' ? 'User' : 'Group';
+  const invalid = (p: string) => badRequest(`Invalid value specified for property '${p}' of resource '${resource}'.`);
+  for (const [p, max] of Object.entries(MAX_LENGTH[kind])) {
+    const v = props[p];
+    if (typeof v === 'string' && v.length > max) throw invalid(p);
+  }
+  if (kind === 'user') {
+    if (Array.isArray(props.businessPhones) && props.businessPhones.length > 1) {
+      throw badRequest('Only one number can be set for the businessPhones property.');
+    }
+    if (typeof props.usageLocation === 'string' && !/^[A-Z]{2}$/.test(props.usageLocation)) throw invalid('usageLocation');
+    if (typeof props.userType === 'string' && props.userType !== 'Member' && props.userType !== 'Guest') throw invalid('userType');
+    if (typeof props.onPremisesImmutableId === 'string' && (props.onPremisesImmutableId.length === 0 || props.onPremisesImmutableId.includes('@'))) {
+      throw invalid('onPremisesImmutableId');
+    }
+  }
+}
