@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ReaderService } from './reader.service.js';
 
 /** The ad-reader stage. Its providers start their work in onApplicationBootstrap and stop in onModuleDestroy. */
-@Module({})
+@Module({ providers: [ReaderService] })
 export class AdReaderModule {}

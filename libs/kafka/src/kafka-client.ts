@@ -583,6 +583,81 @@ export class KafkaClient {
     return count;
   }
 
+  /**
+   * Read a range of a topic without touching any consumer group's offsets: from `from` (per
+   * partition; missing partitions start at their low watermark) up to the high watermarks seen
+   * at the start. Batches arrive in offset order per partition. `onBatch` returning false stops
+   * early. Resolves with the number of messages delivered. Used by replay and explain.
+   */
+  async readRange(
+    topic: string,
+    from: Map<number, bigint>,
+    onBatch: (messages: IncomingMessage[]) => void | boolean | Promise<void | boolean>,
+  ): Promise<number> {
+    const marks = await this.#admin.topicOffsets(topic);
+    const start = new Map(marks.map((m) => [m.partition, from.get(m.partition) ?? BigInt(m.low)]));
+    const pending = new Map(
+      marks.filter((m) => BigInt(m.high) > (start.get(m.partition) ?? 0n)).map((m) => [m.partition, BigInt(m.high)]),
+    );
+    if (pending.size === 0) return 0;
+    const consumer = this.#kafka.consumer({ groupId: `canopy-range-${randomUUID()}`, allowAutoTopicCreation: false });
+    let count = 0;
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        let stopped = false;
+        consumer
+          .run({
+            autoCommit: false,
+            eachBatchAutoResolve: false,
+            eachBatch: async ({ batch }) => {
+              if (stopped) return;
+              const first = start.get(batch.partition) ?? 0n;
+              const end = pending.get(batch.partition);
+              if (end === undefined) return;
+              const messages = batch.messages
+                .filter((m) => BigInt(m.offset) >= first && BigInt(m.offset) < end)
+                .map((m) => toIncoming(topic, batch.partition, m));
+              if (messages.length) {
+                count += messages.length;
+                if ((await onBatch(messages)) === false) {
+                  stopped = true;
+                  resolve();
+                  return;
+                }
+              }
+              const last = batch.messages.length ? BigInt(batch.messages[batch.messages.length - 1]!.offset) : -1n;
+              if (last + 1n >= end) pending.delete(batch.partition);
+              if (pending.size === 0) {
+                stopped = true;
+                resolve();
+              }
+            },
+          })
+          .then(() => {
+            for (const [partition, offset] of start) consumer.seek({ topic, partition, offset: offset.toString() });
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return count;
+  }
+
+  /** The single record at `offset` of `topic`/`partition`, or null when it is gone (compacted). */
+  async fetchOne(topic: string, partition: number, offset: bigint): Promise<IncomingMessage | null> {
+    let found: IncomingMessage | null = null;
+    const marks = await this.#admin.topicOffsets(topic);
+    const from = new Map(marks.map((m) => [m.partition, m.partition === partition ? offset : BigInt(m.high)]));
+    await this.readRange(topic, from, (messages) => {
+      found = messages.find((m) => m.partition === partition && BigInt(m.offset) >= offset) ?? null;
+      return found === null;
+    });
+    return found;
+  }
+
   /** Disconnect every producer, consumer and the admin client this client made. */
   async close(): Promise<void> {
     for (const c of this.#closeables.reverse()) {

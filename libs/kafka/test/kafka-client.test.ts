@@ -115,3 +115,20 @@ describe('Kafka wrapper against the real broker', () => {
     await consumer.stop();
   }, 90_000);
 });
+
+describe('reading ranges without a group offset', () => {
+  it('reads from given offsets to the end, and fetches one record by offset', async () => {
+    const topic = `test.range.${run}`;
+    await client.admin().ensureTopics([{ name: topic, partitions: 2 }]);
+    const producer = await client.producer();
+    await producer.send(topic, Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(String(i)), partition: i % 2 })));
+    const all: string[] = [];
+    expect(await client.readRange(topic, new Map(), (ms) => void all.push(...ms.map((m) => m.value!.toString())))).toBe(20);
+    const tail: Array<[number, string]> = [];
+    await client.readRange(topic, new Map([[0, 5n], [1, 8n]]), (ms) => void tail.push(...ms.map((m): [number, string] => [m.partition, m.offset])));
+    expect(tail.filter(([p]) => p === 0).map(([, o]) => Number(o))).toEqual([5, 6, 7, 8, 9]);
+    expect(tail.filter(([p]) => p === 1).map(([, o]) => Number(o))).toEqual([8, 9]);
+    const one = await client.fetchOne(topic, 1, 3n);
+    expect(one?.value?.toString()).toBe('7');
+  });
+});
