@@ -58,6 +58,8 @@ export const runtimeConfigSchema = z
     /** Verified custom domains besides the initial <tenant>.onmicrosoft.com. */
     domains: z.array(z.string().min(3)),
     tokenLifetimeSeconds: num().int().min(60),
+    /** $batch items without dependsOn: 'shuffled' (default, as Graph promises no order) or 'sequential'. */
+    batchOrder: z.enum(['shuffled', 'sequential']),
     enforceMailNicknameUniqueness: bool(),
   })
   .partial()
@@ -141,7 +143,7 @@ export interface Emulator extends EmulatorInfo {
   /** MSAL `authorityMetadata` JSON for this tenant (skips discovery). */
   authorityMetadata(): string;
   configure(patch: RuntimeConfig): void;
-  config(): Required<Pick<RuntimeConfig, 'replicationLagMs' | 'extensionPropagationMs' | 'domains' | 'tokenLifetimeSeconds' | 'enforceMailNicknameUniqueness'>> & { throttle: ThrottleSettings; faults: FaultSettings };
+  config(): Required<Pick<RuntimeConfig, 'replicationLagMs' | 'extensionPropagationMs' | 'batchOrder' | 'domains' | 'tokenLifetimeSeconds' | 'enforceMailNicknameUniqueness'>> & { throttle: ThrottleSettings; faults: FaultSettings };
   registerApp(cfg: AppConfig): EmulatorApp;
   removeApp(clientId: string): boolean;
   exportState(): EmulatorStateFile;
@@ -225,6 +227,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     domains: [...(options.domains ?? [])],
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
     enforceMailNicknameUniqueness: options.enforceMailNicknameUniqueness ?? true,
+    batchOrder: options.batchOrder ?? ('shuffled' as 'shuffled' | 'sequential'),
   };
   const verifiedDomains = (): string[] => [initialDomain, ...cfg.domains.map((d) => d.toLowerCase())];
 
@@ -263,6 +266,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     verifiedDomains,
     initialDomain: () => initialDomain,
     apps: () => [...registrations.values()],
+    batchOrder: () => cfg.batchOrder,
   });
 
   const registerApp = (input: AppConfig): EmulatorApp => {
@@ -404,6 +408,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       directory.options.extensionPropagationMs = p.extensionPropagationMs;
     }
     if (p.domains) cfg.domains = [...p.domains];
+    if (p.batchOrder) cfg.batchOrder = p.batchOrder;
     if (p.tokenLifetimeSeconds !== undefined) cfg.tokenLifetimeSeconds = p.tokenLifetimeSeconds;
     if (p.enforceMailNicknameUniqueness !== undefined) {
       cfg.enforceMailNicknameUniqueness = p.enforceMailNicknameUniqueness;

@@ -32,7 +32,8 @@ export const DEFAULT_FAULTS: FaultSettings = {
   seed: 1,
 };
 
-function mulberry32(seed: number): () => number {
+/** Small seeded PRNG (reproducible fault and ordering decisions). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

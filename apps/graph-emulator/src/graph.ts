@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { Counters } from './counters.js';
 import { Directory, type DirObject, type Kind, type RegisteredExtension } from './directory.js';
-import type { FaultInjector } from './faults.js';
+import { mulberry32, type FaultInjector } from './faults.js';
 import { candidates, evaluate, forEachUse, parseFilter, type ParsedFilter } from './filter.js';
 import { GraphError, badRequest, errorBody, insufficientPrivileges, notFound, unsupportedFilter } from './graph-error.js';
 import type { AccessTokenClaims, AppRegistration, IdentityPlatform } from './identity.js';
@@ -43,6 +43,12 @@ export interface GraphServiceOptions {
   initialDomain: () => string;
   apps: () => AppRegistration[];
   maxBatchRequests?: number;
+  /**
+   * Order in which $batch items without dependsOn run and are answered. Graph documents no order
+   * ("responses might be in a different order"), so the default shuffles (seeded): a client that
+   * relies on order fails here as it would in production.
+   */
+  batchOrder?: () => 'shuffled' | 'sequential';
 }
 
 const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
@@ -81,6 +87,8 @@ interface Ctx {
 }
 
 export class GraphService {
+  private rnd = mulberry32(20_26);
+
   constructor(private o: GraphServiceOptions) {}
 
   get dir(): Directory {
@@ -970,6 +978,7 @@ export class GraphService {
       if (ids.has(it.id)) throw badRequest(`Batch request ids must be unique; '${it.id}' is repeated.`, 'BadRequest');
       ids.add(it.id);
       if (typeof it.method !== 'string' || typeof it.url !== 'string') throw badRequest(`Invalid batch payload format: request ${it.id} needs method and url.`, 'BadRequest');
+      if (/^https?:/i.test(it.url)) throw badRequest(`Request ${it.id}: the url must be relative to the version (e.g. /users).`, 'BadRequest');
       const h = (it.headers ?? {}) as Record<string, string>;
       const hasCt = Object.keys(h).some((k) => k.toLowerCase() === 'content-type');
       if (it.body !== undefined && !hasCt) throw badRequest(`Write request id : ${it.id} does not contain Content-Type header or body.`, 'BadRequest');
@@ -981,7 +990,13 @@ export class GraphService {
     }
     const results = new Map<string, GraphResponse>();
     const responses: Array<Record<string, unknown>> = [];
-    for (const it of items) {
+    const shuffled = (this.o.batchOrder?.() ?? 'shuffled') === 'shuffled';
+    const pending = [...items];
+    while (pending.length) {
+      // any item whose dependencies have all been answered may run next
+      const ready = pending.filter((it) => ((it.dependsOn as string[] | undefined) ?? []).every((d) => results.has(d)));
+      const it = shuffled ? ready[Math.floor(this.rnd() * ready.length)]! : ready[0]!;
+      pending.splice(pending.indexOf(it), 1);
       const deps = (it.dependsOn as string[] | undefined) ?? [];
       const failed = deps.find((d) => (results.get(d)?.status ?? 0) >= 400);
       let res: GraphResponse;
@@ -991,7 +1006,6 @@ export class GraphService {
         const h: Record<string, string | undefined> = { authorization: req.headers.authorization, 'client-request-id': req.headers['client-request-id'] };
         for (const [k, v] of Object.entries((it.headers ?? {}) as Record<string, string>)) h[k.toLowerCase()] = v;
         let url = it.url as string;
-        if (/^https?:/i.test(url)) throw badRequest(`Request ${it.id as string}: the url must be relative (e.g. /users).`, 'BadRequest');
         if (!url.startsWith('/')) url = `/${url}`;
         res = await this.handle({ method: it.method as string, url, headers: h, body: it.body }, true);
       }

@@ -47,6 +47,19 @@ describe('$batch', () => {
     expect(res.getResponseById('20').status).toBe(424);
     expect(raw.responses).toHaveLength(20);
   });
+
+  it('answers independent items in no particular order (as Graph documents); sequential on request', async () => {
+    const requests = Array.from({ length: 20 }, (_, i) => ({ id: String(i + 1), method: 'GET', url: '/groups?$top=1' }));
+    const shuffled = (await batchOf(requests)).body.responses.map((r: { id: string }) => r.id);
+    expect([...shuffled].sort((a, b) => Number(a) - Number(b))).toEqual(requests.map((r) => r.id));
+    expect(shuffled).not.toEqual(requests.map((r) => r.id));
+    em.configure({ batchOrder: 'sequential' });
+    try {
+      expect((await batchOf(requests)).body.responses.map((r: { id: string }) => r.id)).toEqual(requests.map((r) => r.id));
+    } finally {
+      em.configure({ batchOrder: 'shuffled' });
+    }
+  });
 });
 
 describe('throttling (identity and access limits, injected clock)', () => {
