@@ -5,7 +5,10 @@
 export { transform, coerce, buildEnv, GROUP_TYPE } from './transform.js';
 export type { TransformContext, TransformOutcome, TransformFailure, MappedAttribute, MemberScoping } from './transform.js';
 export { compileRules, forestRulesSchema, mappingSchema } from './config.js';
+export { rulesFromConfig, type TenantDomains } from './rules-from-config.js';
 export type { ForestRules, ForestRulesConfig, ForestRulesInput, MappingConfig, CompiledMapping } from './config.js';
+export { adEvent, dnRef } from './fixtures.js';
+export type { AdEventSpec } from './fixtures.js';
 export { DEFAULT_USER_MAPPINGS, DEFAULT_GROUP_MAPPINGS } from './defaults.js';
 export {
   decideScope,
@@ -30,4 +33,3 @@ export { UniqueCandidates } from './expr/values.js';
 export type { Value, Scalar } from './expr/values.js';
 export { normalizeDiacritics } from './expr/diacritics.js';
 export { formatDate, parseDate, dateFromFileTime } from './expr/datetime.js';
-export { rulesFromConfig, type TenantDomains } from './rules-from-config.js';

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { sourceAnchorOf, guidFromString, type AdObjectEvent } from '@canopy/contracts';
 import { ConfigError } from '@canopy/errors';
 import { compileRules } from './config.js';
+import { rulesFromConfig } from './rules-from-config.js';
 import { adEvent, dnRef } from './fixtures.js';
 import { transform, type TransformOutcome } from './transform.js';
 
@@ -370,5 +371,24 @@ describe('transform never throws', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('rulesFromConfig (FOREST document rules + GLOBAL tenant)', () => {
+  const tenant = { id: 't', initialDomain: 'contoso.onmicrosoft.com', verifiedDomains: ['contoso.com'] };
+  it('turns the UPN suffix rule on with the tenant domains', () => {
+    const r = rulesFromConfig('corp.example.test', {}, tenant);
+    expect(r.forest).toBe('corp.example.test');
+    expect(op(transform(zoe(), r, ctx)).op.properties.userPrincipalName).toBe('zoe.angstrom@contoso.onmicrosoft.com');
+    const withOwn = rulesFromConfig('corp.example.test', { upnSuffix: { verifiedDomains: ['corp.example.test'] } }, tenant);
+    expect(op(transform(zoe(), withOwn, ctx)).op.properties.userPrincipalName).toBe('zoe.angstrom@corp.example.test');
+    const off = rulesFromConfig('corp.example.test', { upnSuffix: { fallbackToInitialDomain: false } }, tenant);
+    expect(op(transform(zoe(), off, ctx)).op.properties.userPrincipalName).toBe('zoe.angstrom@corp.example.test');
+    expect(rulesFromConfig('x', undefined).upn.fallback).toBe(false);
+  });
+  it('refuses a document for another forest or a non-object, naming the problem', () => {
+    expect(() => rulesFromConfig('a', { forest: 'b' })).toThrowError(/forest: "b" does not match/);
+    expect(() => rulesFromConfig('a', [])).toThrowError(ConfigError);
+    expect(() => rulesFromConfig('a', { scoping: { ous: { include: ['nonsense'] } } })).toThrowError(/scoping\.ous\.include\.0: "nonsense" is not a distinguished name/);
   });
 });
