@@ -108,6 +108,12 @@ export async function applyUpsert(ctx: ApplyContext, run: OpRun): Promise<ApplyO
       await ctx.anchors.set(kind, op.sourceAnchor, id);
     }
   }
+  let uniquePicked = false;
+  if (!id && Object.keys(op.uniqueCandidates).length) {
+    // SelectUniqueValue decides the values first; matching then uses what would be written.
+    await pickUniqueValues(ctx, kind, op, writable, undefined, undefined);
+    uniquePicked = true;
+  }
   if (!id && kind === 'user') {
     const match = await softMatch(ctx, op, writable);
     if (match) {
@@ -123,7 +129,7 @@ export async function applyUpsert(ctx: ApplyContext, run: OpRun): Promise<ApplyO
   }
 
   // ---- create ------------------------------------------------------------------------
-  if (!id) return create(ctx, run, kind, writable, hash, notes);
+  if (!id) return create(ctx, run, kind, writable, hash, notes, uniquePicked);
 
   // ---- update ------------------------------------------------------------------------
   const useApplied = !run.fresh && !restored && !softMatched && applied && applied.id === id && !applied.d;
@@ -296,11 +302,12 @@ async function create(
   writable: Record<string, GraphValue>,
   hash: string,
   notes: string[],
+  uniquePicked: boolean,
 ): Promise<ApplyOutcome> {
   const { op } = run;
   const settings = ctx.settings();
   const body: Record<string, unknown> = { ...writable };
-  await pickUniqueValues(ctx, kind, op, body as Record<string, GraphValue>, undefined, undefined);
+  if (!uniquePicked) await pickUniqueValues(ctx, kind, op, body as Record<string, GraphValue>, undefined, undefined);
   let inline: string[] = [];
   if (kind === 'user') {
     body.accountEnabled = writable.accountEnabled ?? true;
