@@ -20,6 +20,8 @@ export interface DirObject {
   /** Replication lag: reads and references do not see the object before this time. */
   visibleAt: number;
   deletedAt?: number;
+  /** A soft-deleted user's real UPN (Entra shows `<idWithoutDashes><upn>` while deleted). */
+  savedUpn?: string;
   /** Sequence number of the last change (delta). */
   seq: number;
   members?: Set<string>;
@@ -319,6 +321,11 @@ export class Directory {
     o.state = 'deleted';
     o.deletedAt = now;
     o.props.deletedDateTime = isoSeconds(now);
+    if (o.kind === 'user' && typeof o.props.userPrincipalName === 'string') {
+      // Entra prefixes a deleted user's UPN with its object id (no dashes) until restore.
+      o.savedUpn = o.props.userPrincipalName;
+      o.props.userPrincipalName = `${o.id.replace(/-/g, '')}${o.savedUpn}`;
+    }
     o.seq = this.nextSeq();
     s.logChange(o);
     s.liveCount--;
@@ -332,7 +339,12 @@ export class Directory {
   }
 
   restore(o: DirObject): void {
-    this.checkUnique(o.kind, o.props, o.id);
+    const props = o.savedUpn !== undefined ? { ...o.props, userPrincipalName: o.savedUpn } : o.props;
+    this.checkUnique(o.kind, props, o.id);
+    if (o.savedUpn !== undefined) {
+      o.props.userPrincipalName = o.savedUpn;
+      delete o.savedUpn;
+    }
     const s = this.store(o.kind);
     o.state = 'live';
     delete o.deletedAt;
@@ -450,6 +462,7 @@ export class Directory {
           id: o.id,
           state: o.state,
           ...(o.deletedAt !== undefined ? { deletedAt: o.deletedAt } : {}),
+          ...(o.savedUpn !== undefined ? { savedUpn: o.savedUpn } : {}),
           props: o.props,
           ...(o.members ? { members: [...o.members] } : {}),
         }));
@@ -470,6 +483,7 @@ export class Directory {
           s.indexObject(o, false);
           o.state = 'deleted';
           o.deletedAt = item.deletedAt ?? this.now();
+          if (item.savedUpn !== undefined) o.savedUpn = item.savedUpn;
           s.liveCount--;
           this.deletionQueue.push({ id: o.id, kind, deletedAt: o.deletedAt });
         }
@@ -493,8 +507,8 @@ export class Directory {
 }
 
 export interface DirectoryState {
-  users: Array<{ id: string; state: 'live' | 'deleted'; deletedAt?: number; props: Record<string, unknown>; members?: string[] }>;
-  groups: Array<{ id: string; state: 'live' | 'deleted'; deletedAt?: number; props: Record<string, unknown>; members?: string[] }>;
+  users: Array<{ id: string; state: 'live' | 'deleted'; deletedAt?: number; savedUpn?: string; props: Record<string, unknown>; members?: string[] }>;
+  groups: Array<{ id: string; state: 'live' | 'deleted'; deletedAt?: number; savedUpn?: string; props: Record<string, unknown>; members?: string[] }>;
   extensions: RegisteredExtension[];
 }
 

@@ -94,11 +94,15 @@ describe('deleted items', () => {
     await client.api(`/groups/${g.id}`).delete();
     const deletedUsers = await client.api('/directory/deletedItems/microsoft.graph.user').get();
     expect(deletedUsers.value.map((x: { id: string }) => x.id)).toContain(u.id);
-    expect(deletedUsers.value.find((x: { id: string }) => x.id === u.id).deletedDateTime).toBeTruthy();
+    const deletedEntry = deletedUsers.value.find((x: { id: string }) => x.id === u.id);
+    expect(deletedEntry.deletedDateTime).toBeTruthy();
+    // Entra shows a deleted user's UPN prefixed with its object id until it is restored
+    expect(deletedEntry.userPrincipalName).toBe(`${u.id.replace(/-/g, '')}${u.userPrincipalName}`);
     const deletedGroups = await client.api('/directory/deletedItems/microsoft.graph.group').get();
     expect(deletedGroups.value.map((x: { id: string }) => x.id)).toContain(g.id);
     const restored = await client.api(`/directory/deletedItems/${u.id}/restore`).post({});
     expect(restored.id).toBe(u.id);
+    expect(restored.userPrincipalName).toBe(u.userPrincipalName);
     await client.api(`/directory/deletedItems/${g.id}/restore`).post({});
     expect((await client.api(`/users/${u.id}`).get()).id).toBe(u.id);
     expect((await client.api(`/groups/${g.id}/members`).get()).value.map((m: { id: string }) => m.id)).toEqual([u.id]);
