@@ -23,6 +23,7 @@ Commands:
   status   Every component with its address and health (exit 1 when one is down).
   reset    Stop, wipe all data (Kafka, Redis, forests), then 'up' again.
   seed     (Re)seed forests with the deterministic directory.
+  bench-seed  Seed a throwaway forest (127.0.0.9) and print the rate; the stack is untouched.
 
 Options (up, reset, seed):
   --users N        users per forest (default ${CANOPY_STACK_USERS:-1000}; up to 50,000 and beyond)
@@ -210,6 +211,32 @@ take_lock() {
   fi
 }
 
+# Seed a throwaway forest (127.0.0.9, state under $STATE_DIR/bench) and report the rate; the
+# stack itself is not touched. For measuring: scripts/stack bench-seed --users 10000 [--ldap]
+cmd_bench_seed() {
+  mkdir -p "$STATE_DIR"
+  ensure_node
+  samba_ensure_installed
+  local spec="bench|bench.example.test|BENCH|127.0.0.9|benchdc" t total
+  FORESTS+=("$spec")
+  FORESTS_DIR="$STATE_DIR/bench"
+  forest_vars bench
+  trap 'forest_stop bench; rm -rf "${FORESTS_DIR:?}"' EXIT
+  forest_provision bench
+  total=$(now_ms)
+  if [ "$OPT_METHOD" = ldap ]; then forest_start bench; fi
+  CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts seed --spec "$spec" --dir "$F_DIR" --users "$OPT_USERS" --seed "$OPT_SEED" \
+    --method "$OPT_METHOD" --concurrency "$OPT_CONCURRENCY" || die "bench seeding failed"
+  t=$(now_ms)
+  forest_start bench
+  local start_s; start_s=$(secs_since "$t")
+  local n
+  n=$(LDAPTLS_CACERT="$F_DIR/ca.pem" ldapsearch -x -LLL -H "ldaps://$F_IP:636" -D "Administrator@$F_REALM" -y "$F_DIR/admin.password" \
+      -E pr=1000/noprompt -b "OU=Canopy,$F_BASE" '(&(objectCategory=person)(objectClass=user))' dn 2>/dev/null | grep -c '^dn:' || true)
+  ok "bench: $n users readable over LDAPS; seeding + DC start took $(secs_since "$total") s (DC start with this DB: $start_s s)"
+  [ "$n" = "$OPT_USERS" ] || die "bench: expected $OPT_USERS users, found $n"
+}
+
 main() {
   local cmd=${1:-}
   [ $# -gt 0 ] && shift
@@ -220,6 +247,7 @@ main() {
     status) parse_opts "$@"; cmd_status ;;
     reset) parse_opts "$@"; cmd_reset ;;
     seed) parse_opts "$@"; cmd_seed ;;
+    bench-seed) parse_opts "$@"; cmd_bench_seed ;;
     -h|--help|help|"") usage ;;
     *) usage >&2; die "unknown command '$cmd'" ;;
   esac

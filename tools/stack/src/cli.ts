@@ -43,46 +43,59 @@ function readText(file: string): string | null {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
 }
 
+function forestInfo(
+  dir: string,
+  key: string,
+  name: string,
+  netbios: string,
+  ip: string,
+  host: string,
+): ForestInfo {
+  const baseDn = name
+    .split('.')
+    .map((p) => `DC=${p}`)
+    .join(',');
+  return {
+    key,
+    name,
+    realm: name.toUpperCase(),
+    netbios,
+    baseDn,
+    ip,
+    dcHostName: `${host}.${name}`,
+    ldapUrl: `ldap://${ip}:389`,
+    ldapsUrl: `ldaps://${ip}:636`,
+    globalCatalogUrl: `ldaps://${ip}:3269`,
+    caFile: join(dir, 'ca.pem'),
+    syncAccount: {
+      dn: `CN=svc-canopy,CN=Users,${baseDn}`,
+      upn: `svc-canopy@${name}`,
+      sAMAccountName: 'svc-canopy',
+      passwordFile: join(dir, 'sync.password'),
+    },
+    admin: {
+      dn: `CN=Administrator,CN=Users,${baseDn}`,
+      upn: `Administrator@${name}`,
+      sAMAccountName: 'Administrator',
+      passwordFile: join(dir, 'admin.password'),
+    },
+    seed: readJson<SeedInfo>(join(dir, 'seed.json')),
+    childDomains: [],
+  };
+}
+
+/** "key|realm|NETBIOS|ip|host" as the bash side passes it. */
+function forestFromSpec(spec: string, dir?: string): ForestInfo {
+  const [key, name, netbios, ip, host] = spec.split('|') as [string, string, string, string, string];
+  return forestInfo(dir ?? join(stackStateDir(), 'forests', key), key, name, netbios, ip, host);
+}
+
 function writeInfo(): void {
   const stateDir = stackStateDir();
   const forests: ForestInfo[] = env('CANOPY_STACK_FORESTS')
     .split(';')
     .filter(Boolean)
-    .map((line) => {
-      const [key, name, netbios, ip, host] = line.split('|') as [string, string, string, string, string];
-      const dir = join(stateDir, 'forests', key);
-      const baseDn = name
-        .split('.')
-        .map((p) => `DC=${p}`)
-        .join(',');
-      return {
-        key,
-        name,
-        realm: name.toUpperCase(),
-        netbios,
-        baseDn,
-        ip,
-        dcHostName: `${host}.${name}`,
-        ldapUrl: `ldap://${ip}:389`,
-        ldapsUrl: `ldaps://${ip}:636`,
-        globalCatalogUrl: `ldaps://${ip}:3269`,
-        caFile: join(dir, 'ca.pem'),
-        syncAccount: {
-          dn: `CN=svc-canopy,CN=Users,${baseDn}`,
-          upn: `svc-canopy@${name}`,
-          sAMAccountName: 'svc-canopy',
-          passwordFile: join(dir, 'sync.password'),
-        },
-        admin: {
-          dn: `CN=Administrator,CN=Users,${baseDn}`,
-          upn: `Administrator@${name}`,
-          sAMAccountName: 'Administrator',
-          passwordFile: join(dir, 'admin.password'),
-        },
-        seed: readJson<SeedInfo>(join(dir, 'seed.json')),
-        childDomains: [],
-      };
-    });
+    .map((line) => forestFromSpec(line));
   const kafkaHost = env('CANOPY_KAFKA_HOST');
   const info: StackInfo = {
     schemaVersion: 1,
@@ -141,10 +154,14 @@ function seedStatus(flags: Map<string, string>): void {
 }
 
 async function seedForest(flags: Map<string, string>): Promise<void> {
-  const forest = getForest(readStackInfo(), flags.get('forest') ?? '');
+  // --spec/--dir: a forest outside stack.json (scripts/stack bench-seed uses a throwaway one).
+  const spec = flags.get('spec');
+  const forest = spec
+    ? forestFromSpec(spec, flags.get('dir'))
+    : getForest(readStackInfo(), flags.get('forest') ?? '');
+  const dir = flags.get('dir') ?? join(stackStateDir(), 'forests', forest.key);
   const { users, seed } = seedParams(flags);
   const method = (flags.get('method') ?? 'offline') as SeedInfo['method'];
-  const dir = join(stackStateDir(), 'forests', forest.key);
   const tModel = performance.now();
   const model = buildDirectory({
     forest: forest.key,
