@@ -10,6 +10,7 @@ import { appConfigSchema, runtimeConfigSchema, startEmulator, type EmulatorOptio
 export * from './emulator.js';
 export { AdjustableClock, manualClock, type Clock } from './clock.js';
 export { GraphError } from './graph-error.js';
+export { trustCaInProcess } from './trust.js';
 export { requestCost, RU_LIMITS, APP_WRITE_LIMIT, APP_WRITE_WINDOW_MS, TENANT_WRITE_LIMIT, TENANT_WRITE_WINDOW_MS, RU_WINDOW_MS, type ThrottleSettings } from './throttle.js';
 export type { FaultSettings } from './faults.js';
 export type { CounterSnapshot } from './counters.js';

@@ -1,20 +1,10 @@
-import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { Client } from '@microsoft/microsoft-graph-client';
-import { startEmulator, type Emulator, type EmulatorApp, type EmulatorOptions } from '../src/main.js';
-
-/**
- * Trust the emulator's CA in this process, the way NODE_EXTRA_CA_CERTS does for a fresh process:
- * Node's global fetch (MSAL, the Graph SDK) then verifies the emulator like any HTTPS server.
- */
-export function trustCa(pem: string): void {
-  const current = getCACertificates('default');
-  if (!current.includes(pem)) setDefaultCACertificates([...current, pem]);
-}
+import { startEmulator, trustCaInProcess, type Emulator, type EmulatorApp, type EmulatorOptions } from '../src/main.js';
 
 export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   const em = await startEmulator(options);
-  trustCa(em.caCertPem);
+  trustCaInProcess(em.caCertPem);
   return em;
 }
 
