@@ -189,6 +189,9 @@ describe('IIF', () => {
     expect(ev(expr, { userPrincipalName: 'x@partners.contoso.com' })).toBe('Guest');
     expect(ev(expr, { userPrincipalName: 'x@contoso.com' })).toBe('Member');
   });
+  it('refuses a condition that is not a Boolean, naming IIF', () => {
+    expect(() => ev('IIF([a], "y", "n")', { a: 'perhaps' })).toThrowError('IIF condition: "perhaps" is not a Boolean');
+  });
   it('evaluates only the branch it returns', () => {
     expect(ev('IIF(IsPresent([a]), [a], Error("missing"))', { a: 'v' })).toBe('v');
   });

@@ -388,7 +388,7 @@ const defs: FunctionDef[] = [
     name: 'IIF',
     min: 3,
     max: 3,
-    call: (args, env) => (toBool(args[0]!(env)) ? args[1]!(env) : args[2]!(env)),
+    call: (args, env) => (toBool(args[0]!(env), 'IIF condition') ? args[1]!(env) : args[2]!(env)),
   },
   {
     name: 'InStr',

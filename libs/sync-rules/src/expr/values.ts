@@ -87,7 +87,7 @@ export function toBigInt(v: Value, what: string): bigint | null {
 }
 
 /** CBool semantics: booleans, "True"/"False" (any case), non-zero numbers. Null is False. */
-export function toBool(v: Value): boolean {
+export function toBool(v: Value, fn = 'CBool'): boolean {
   const s = single(v);
   if (s === null) return false;
   if (typeof s === 'boolean') return s;
@@ -96,10 +96,10 @@ export function toBool(v: Value): boolean {
     const t = s.trim().toLowerCase();
     if (t === 'true') return true;
     if (t === 'false' || t === '') return false;
-    if (isNumericString(t)) return toNum(t, 'CBool') !== 0;
-    throw new ExpressionEvaluationError(`CBool: "${s}" is not a Boolean`);
+    if (isNumericString(t)) return toNum(t, fn) !== 0;
+    throw new ExpressionEvaluationError(`${fn}: "${s}" is not a Boolean`);
   }
-  throw new ExpressionEvaluationError('CBool: a date or binary value is not a Boolean');
+  throw new ExpressionEvaluationError(`${fn}: a date or binary value is not a Boolean`);
 }
 
 function single(v: Value): Scalar | null {
