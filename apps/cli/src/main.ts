@@ -1,7 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiError, apiOptionsFromEnv } from './api-client.js';
-import { renderStatus, table } from './render.js';
+import { ProgressBar } from './progress.js';
+import { renderJourney, renderStatus, table, type Journey } from './render.js';
+
+interface ReplayJob {
+  id: string;
+  status: 'running' | 'completed' | 'failed';
+  total: number;
+  done: number;
+  ops: number;
+  quotaWritesPerSecond: number;
+  error: string | null;
+}
 
 const HELP = `canopy: administer a Canopy installation through its control API
 
@@ -17,6 +28,13 @@ Commands:
   resume --forest <f>                 resume a forest's reader
   quarantine clear --forest <f>       clear a forest's quarantine and resume it
   provision <dn|guid> --forest <f>    sync one object now and print its result
+  preview <dn|guid> --forest <f>      what would be written under the current configuration (nothing written)
+  explain <dn|guid> --forest <f>      the object's journey: AD snapshot, scoping rule, mapped attributes, Graph result
+  deletes list --forest <f>           deletes held by accidental-delete protection
+  deletes approve|reject --forest <f> release (execute) or drop the held deletes
+  replay --forest <f> --from <when>   re-drive a forest from the log; <when>: ISO time, 2h/3d ago, or an offset
+  dlq list [--stage s]                dead letters not yet retried
+  dlq retry <id...>|all               re-send dead letters' original messages after a fix
   failures --forest <f>               recent failures with their errors
 
 Options:
@@ -38,6 +56,9 @@ interface Flags {
   full?: boolean;
   'dry-run'?: boolean;
   timeout?: string;
+  from?: string;
+  stage?: string;
+  wait?: boolean;
   help?: boolean;
 }
 
@@ -59,6 +80,9 @@ async function run(argv: string[]): Promise<number> {
       full: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       timeout: { type: 'string' },
+      from: { type: 'string' },
+      stage: { type: 'string' },
+      wait: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -141,6 +165,62 @@ async function run(argv: string[]): Promise<number> {
           : `no result: ${res.timedOut ? 'timed out' : ''} ${res.acks.map((a) => `${a.stage} ${a.status}: ${a.message}`).join('; ')}`,
       );
       return res.result && res.result.outcome !== 'FAILED' ? 0 : 1;
+    }
+    case 'preview':
+    case 'explain': {
+      const target = need(sub, '<dn|guid>');
+      const forest = need(flags.forest, '--forest <name>');
+      const j = await api.get<Journey>(`/v1/${command}?forest=${encodeURIComponent(forest)}&target=${encodeURIComponent(target)}`);
+      print(j, () => renderJourney(j, command === 'explain'));
+      return 0;
+    }
+    case 'deletes': {
+      const forest = need(flags.forest, '--forest <name>');
+      if (sub === 'list') {
+        const rows = await api.get<Array<Record<string, unknown>>>(`/v1/deletes?forest=${encodeURIComponent(forest)}`);
+        print(rows, () => (rows.length ? `${rows.length} held deletes\n${table(rows.map((r) => ({ dn: r.dn, anchor: r.sourceAnchor, since: r.at, reason: r.reason })), ['dn', 'anchor', 'since', 'reason'])}` : 'no held deletes'));
+        return 0;
+      }
+      if (sub === 'approve' || sub === 'reject') {
+        const res = await api.post<{ timedOut: boolean; acks: Array<{ stage: string; status: string; message: string }> }>(`/v1/deletes/${sub}`, {
+          forest,
+          timeoutSeconds: Number(flags.timeout ?? 60),
+        });
+        print(res, () => ackSummary(`deletes ${sub}`, forest, res));
+        return res.timedOut || res.acks.some((a) => a.status === 'FAILED' || a.status === 'REJECTED') ? 1 : 0;
+      }
+      throw new UsageError('deletes needs list, approve or reject');
+    }
+    case 'replay': {
+      const forest = need(flags.forest, '--forest <name>');
+      const from = need(flags.from, '--from <time|offset>');
+      let job = await api.post<ReplayJob>('/v1/replay', { forest, from });
+      const bar = new ProgressBar(`replay ${forest}`);
+      while (job.status === 'running') {
+        // The ETA is bounded by Graph's write quota, not by Kafka.
+        const eta = (job.total - job.done) / Math.max(1, job.quotaWritesPerSecond);
+        bar.update(job.done, job.total, `ops ${job.ops}`, eta);
+        await new Promise((r) => setTimeout(r, 500));
+        job = await api.get<ReplayJob>(`/v1/replay/${job.id}`);
+      }
+      bar.done(`replay ${forest} ${job.status}: ${job.done} snapshots re-read, ${job.ops} ops re-sent${job.error ? `: ${job.error}` : ''}`);
+      if (flags.json) process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
+      return job.status === 'completed' ? 0 : 1;
+    }
+    case 'dlq': {
+      if (sub === 'list') {
+        const rows = await api.get<Array<Record<string, unknown>>>(`/v1/dlq${flags.stage ? `?stage=${encodeURIComponent(flags.stage)}` : ''}`);
+        print(rows, () => (rows.length ? table(rows, ['deadLetterId', 'stage', 'source', 'errorType', 'reason', 'at']) : 'no dead letters'));
+        return 0;
+      }
+      if (sub === 'retry') {
+        const ids = rest.length === 1 && rest[0] === 'all' ? 'all' : rest;
+        if (ids !== 'all' && !ids.length) throw new UsageError('dlq retry needs dead letter ids or all');
+        const res = await api.post<{ retried: string[]; unknown: string[] }>('/v1/dlq/retry', { ids });
+        print(res, () => `retried ${res.retried.length}${res.unknown.length ? `; unknown: ${res.unknown.join(', ')}` : ''}`);
+        return res.unknown.length ? 1 : 0;
+      }
+      throw new UsageError('dlq needs list or retry');
     }
     case 'failures': {
       const forest = need(flags.forest, '--forest <name>');

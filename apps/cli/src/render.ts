@@ -50,3 +50,47 @@ export function renderStatus(s: { configVersion: number; forests: ForestStatusVi
     outcomes,
   ].join('\n');
 }
+
+export interface Journey {
+  forest: string;
+  target: string;
+  dn?: string;
+  snapshot?: { dn: string; objectClass: string; kind: string; usnChanged: number; readAt: string; attributes: Record<string, string[]>; memberOf: string[] };
+  configVersion: number;
+  scoping: { inScope: boolean; rule: string; detail: string } | null;
+  decision: { kind: string; action?: string; sourceAnchor?: string; reason?: string | null; error?: { message?: string; attribute?: string | null; expression?: string | null } };
+  mapped: Array<{ target: string; value: unknown; expression: string; apply: string; note?: string }>;
+  members?: { kept: number; excluded: Array<{ dn: string; rule: string; detail: string }> };
+  result?: { outcome: string; stage: string; at: string; entraId: string | null; reason: string | null; error: { message: string } | null; writes: number } | null;
+}
+
+/** The journey of one object, as `explain` (with snapshot and result) or `preview` prints it. */
+export function renderJourney(j: Journey, full: boolean): string {
+  const lines: string[] = [];
+  const dn = j.snapshot?.dn ?? j.dn ?? j.target;
+  lines.push(`${dn} (forest ${j.forest}, configuration v${j.configVersion})`);
+  if (full && j.snapshot) {
+    lines.push('', `1. AD snapshot: ${j.snapshot.kind.toLowerCase()} ${j.snapshot.objectClass.toLowerCase()}, uSNChanged ${j.snapshot.usnChanged}, read ${j.snapshot.readAt}`);
+    for (const [k, v] of Object.entries(j.snapshot.attributes).sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(`     ${k}: ${v.length > 3 ? `${v.slice(0, 3).join(' | ')} (+${v.length - 3})` : v.join(' | ')}`);
+    }
+  }
+  const n = full ? 2 : 1;
+  lines.push('', `${n}. scoping: ${j.scoping ? `${j.scoping.inScope ? 'IN scope' : 'OUT of scope'}, decided by rule "${j.scoping.rule}": ${j.scoping.detail}` : 'not evaluated'}`);
+  const d = j.decision;
+  lines.push(
+    `${n + 1}. decision: ${d.kind === 'op' ? `${d.action} (anchor ${d.sourceAnchor})${d.reason ? `: ${d.reason}` : ''}` : d.kind === 'skipped' ? `skipped: ${d.reason}` : `failed: ${d.error?.message}${d.error?.attribute ? ` (attribute ${d.error.attribute}, expression ${d.error.expression})` : ''}`}`,
+  );
+  if (j.mapped.length) {
+    lines.push(`${n + 2}. mapped attributes:`);
+    for (const m of j.mapped) lines.push(`     ${m.target} = ${JSON.stringify(m.value)}    <- ${m.expression}${m.apply === 'create' ? ' (on create only)' : ''}${m.note ? `  [${m.note}]` : ''}`);
+  }
+  if (j.members) lines.push(`     members: ${j.members.kept} kept, ${j.members.excluded.length} out of scope`);
+  if (full) {
+    const r = j.result;
+    lines.push(
+      `${n + 3}. latest result: ${r ? `${r.outcome} at ${r.stage.toLowerCase()} (${r.at})${r.entraId ? `, Entra id ${r.entraId}` : ''}${r.reason ? `: ${r.reason}` : ''}${r.error ? `: ${r.error.message}` : ''}, ${r.writes} write(s)` : 'none recorded yet'}`,
+    );
+  }
+  return lines.join('\n');
+}

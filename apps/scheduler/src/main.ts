@@ -14,6 +14,10 @@ import { FullSyncSchedule } from './schedule/full-sync-schedule.js';
 import { QuarantineMonitor } from './schedule/quarantine-monitor.js';
 import { loadSchedulerSettings } from './settings.js';
 import { StatusService } from './status/status.service.js';
+import { DeadLettersService } from './dlq/dead-letters.service.js';
+import { ExplainService } from './objects/explain.service.js';
+import { ObjectIndex } from './objects/object-index.js';
+import { ReplayService } from './replay/replay.service.js';
 
 export const HELP = `
 Schedules, control commands, central configuration (canopy.config) and the control API used by
@@ -52,6 +56,10 @@ const provisioningLog = new ProvisioningLog(kafka, redis, log);
 const status = new StatusService(kafka, redis, store, provisioningLog, log);
 const quarantine = new QuarantineMonitor(store, redis, commands, log);
 const schedule = new FullSyncSchedule(store, redis, commands, log);
+const objectIndex = new ObjectIndex(kafka, redis, log);
+const explain = new ExplainService(kafka, objectIndex, store, provisioningLog);
+const replay = new ReplayService(kafka, producer, store, log);
+const deadLetters = new DeadLettersService(kafka, producer, redis, log);
 
 // Every forest gets its object topic as soon as its configuration exists.
 store.onChange((snap) => {
@@ -69,12 +77,13 @@ if (settings.initialConfig && store.version === 0) {
 await commands.start();
 provisioningLog.onResult((r) => void quarantine.observe(r).catch((err: unknown) => log.warn({ err }, 'quarantine check failed')));
 await provisioningLog.start();
+await objectIndex.start();
 schedule.start();
 
-const core: SchedulerCore = { log, kafka, producer, redis, store, commands, provisioningLog, configApply, status };
+const core: SchedulerCore = { log, kafka, producer, redis, store, commands, provisioningLog, configApply, status, explain, replay, deadLetters };
 const stopAll = async () => {
   schedule.stop();
-  await Promise.allSettled([commands.stop(), provisioningLog.stop(), store.stop()]);
+  await Promise.allSettled([commands.stop(), provisioningLog.stop(), objectIndex.stop(), store.stop()]);
   await kafka.close();
   redis.disconnect();
 };

@@ -6,6 +6,9 @@ import type { CommandBus } from './commands/command-bus.js';
 import type { ConfigApplyService } from './config/config-apply.service.js';
 import type { ProvisioningLog } from './log/provisioning-log.js';
 import type { StatusService } from './status/status.service.js';
+import type { DeadLettersService } from './dlq/dead-letters.service.js';
+import type { ExplainService } from './objects/explain.service.js';
+import type { ReplayService } from './replay/replay.service.js';
 
 /** Everything the scheduler's API and schedules use, built once in main.ts. */
 export interface SchedulerCore {
@@ -18,6 +21,9 @@ export interface SchedulerCore {
   provisioningLog: ProvisioningLog;
   configApply: ConfigApplyService;
   status: StatusService;
+  explain: ExplainService;
+  replay: ReplayService;
+  deadLetters: DeadLettersService;
 }
 
 export const SCHEDULER_CORE = Symbol.for('canopy.scheduler.core');

@@ -3,7 +3,7 @@ import { AD_OBJECTS_TOPIC_PATTERN, CONSUMER_GROUPS, TOPICS, forestOfTopic } from
 import type { KafkaClient, KafkaConsumer, KafkaProducer } from '@canopy/kafka';
 import type { Logger } from '@canopy/logger';
 import type { Readiness, ServiceMetrics } from '@canopy/service-runtime';
-import { transformBatch } from './batch-transformer.js';
+import { transformBatch } from '@canopy/transform-batch';
 import { RulesCache } from './rules-cache.js';
 
 /**

@@ -5,7 +5,7 @@ import { KafkaClient, kafkaOptionsSchema } from '@canopy/kafka';
 import { createLogger } from '@canopy/logger';
 import { spawnService, stackEnv, waitFor, type SpawnedService } from '@canopy/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userEvent } from './support/test-events.js';
+import { userEvent } from '@canopy/transform-batch';
 
 // Integration: real Kafka; the transformer runs as its own process.
 const run = randomUUID().slice(0, 8);

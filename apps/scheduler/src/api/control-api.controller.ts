@@ -131,6 +131,63 @@ export class ControlApiController {
     return latest;
   }
 
+  /** The object's journey: AD snapshot, scoping decision and rule, mapped attributes, Graph result. */
+  @Get('explain')
+  explainObject(@Query('forest') forest: string, @Query('target') target: string) {
+    if (!target) throw new InputError('target: a DN or objectGUID is required');
+    return this.core.explain.explain(forestParam(forest ?? ''), target);
+  }
+
+  /** What would be written for the object under the current configuration; nothing is written. */
+  @Get('preview')
+  async preview(@Query('forest') forest: string, @Query('target') target: string) {
+    if (!target) throw new InputError('target: a DN or objectGUID is required');
+    const j = await this.core.explain.explain(forestParam(forest ?? ''), target);
+    return { forest: j.forest, target, dn: j.snapshot.dn, configVersion: j.configVersion, scoping: j.scoping, decision: j.decision, mapped: j.mapped, members: j.members };
+  }
+
+  @Post('replay')
+  @HttpCode(202)
+  replay(@Body() body: { forest?: string; from?: string }) {
+    if (!body?.from) throw new InputError('body.from: a time (ISO 8601, or 2h/3d ago) or an offset is required');
+    return this.core.replay.start(forestParam(body.forest ?? ''), body.from);
+  }
+
+  @Get('replay/:id')
+  replayStatus(@Param('id') id: string) {
+    return this.core.replay.get(id);
+  }
+
+  @Get('deletes')
+  heldDeletes(@Query('forest') forest: string) {
+    return this.core.provisioningLog.heldObjects(forestParam(forest ?? ''));
+  }
+
+  @Post('deletes/:decision')
+  @HttpCode(200)
+  async decideDeletes(@Param('decision') decision: string, @Body() body: { forest?: string; issuedBy?: string; timeoutSeconds?: number }) {
+    if (decision !== 'approve' && decision !== 'reject') throw new InputError('decision must be approve or reject');
+    const forest = forestParam(body?.forest ?? '');
+    const sent = await this.core.commands.send({
+      command: decision === 'approve' ? 'APPROVE_DELETES' : 'REJECT_DELETES',
+      forest,
+      issuedBy: body?.issuedBy ?? 'canopy-cli',
+    });
+    const { acks, timedOut } = await this.core.commands.waitFor(sent.commandId, finalAck('graph-writer'), Math.min((body?.timeoutSeconds ?? 30) * 1000, 300_000));
+    return { command: sent, acks, timedOut };
+  }
+
+  @Get('dlq')
+  dlq(@Query('limit') limit?: string, @Query('stage') stage?: string, @Query('all') all?: string) {
+    return this.core.deadLetters.list({ limit: Math.min(Number(limit ?? 100), 1000), ...(stage ? { stage } : {}), includeRetried: all === 'true' });
+  }
+
+  @Post('dlq/retry')
+  @HttpCode(200)
+  dlqRetry(@Body() body: { ids?: string[] | 'all' }) {
+    return this.core.deadLetters.retry(body?.ids ?? []);
+  }
+
   @Get('failures')
   failures(@Query('forest') forest: string, @Query('limit') limit?: string) {
     return this.core.provisioningLog.recentFailures(forestParam(forest ?? ''), Math.min(Number(limit ?? 20), 200));

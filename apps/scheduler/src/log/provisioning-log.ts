@@ -150,6 +150,18 @@ export class ProvisioningLog {
     return this.redis.scard(logKeys.held(forest));
   }
 
+  /** The objects whose latest outcome is HELD (a delete waiting for approval). */
+  async heldObjects(forest: string, limit = 1000): Promise<LoggedOutcome[]> {
+    const anchors = (await this.redis.smembers(logKeys.held(forest))).slice(0, limit);
+    const out: LoggedOutcome[] = [];
+    for (const anchor of anchors) {
+      const ref = await this.redis.get(logKeys.byAnchor(anchor));
+      const entry = ref?.startsWith(`${forest}:`) ? await this.latest(forest, ref.slice(forest.length + 1)) : null;
+      if (entry) out.push(entry);
+    }
+    return out;
+  }
+
   async recentFailures(forest: string, limit = 20): Promise<LoggedOutcome[]> {
     return (await this.redis.lrange(logKeys.failures(forest), 0, limit - 1)).map((s) => JSON.parse(s) as LoggedOutcome);
   }

@@ -2,8 +2,8 @@ import { codecs } from '@canopy/contracts';
 import type { IncomingMessage } from '@canopy/kafka';
 import { rulesFromConfig } from '@canopy/sync-rules';
 import { describe, expect, it } from 'vitest';
-import { transformBatch } from './batch-transformer.js';
-import { userEvent } from '../test/support/test-events.js';
+import { transformBatch } from './transform-batch.js';
+import { userEvent } from './testing/test-events.js';
 
 const forest = 'corp.example.test';
 const rules = rulesFromConfig(
