@@ -41,6 +41,11 @@ export default [
         'error',
         { patterns: [{ group: ['@canopy/*/*'], message: 'Import a Canopy project only through its index (package name).' }] },
       ],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-explicit-any': 'error',

@@ -24,24 +24,24 @@ const settings = loadTransformerSettings();
 const log = createLogger({ name: 'transformer' });
 const kafka = new KafkaClient(settings.kafka, log);
 const store = new ConfigStore(kafka, log, settings.instanceId);
-let service: TransformerService | undefined;
+const running: { service?: TransformerService } = {};
 const stopAll = async () => {
-  await service?.stop();
+  await running.service?.stop();
   await store.stop();
   await kafka.close();
 };
-const running = await runService({
+const app = await runService({
   name: 'transformer',
   module: TransformerModule.with(stopAll),
   defaultPort: 8082,
   help: HELP,
   logger: log,
 });
-const readiness = running.app.get(Readiness);
-const metrics = running.app.get(ServiceMetrics);
+const readiness = app.app.get(Readiness);
+const metrics = app.app.get(ServiceMetrics);
 readiness.set('kafka-consumer', false, 'starting');
 await store.start();
 const producer = await kafka.producer();
-service = new TransformerService(kafka, producer, store, log, readiness, metrics, settings.topicRefreshMs);
-await service.start();
+running.service = new TransformerService(kafka, producer, store, log, readiness, metrics, settings.topicRefreshMs);
+await running.service.start();
 log.info({ forests: [...store.snapshot().forests.keys()] }, 'transformer running');
