@@ -26,8 +26,9 @@ export const DEFAULT_USER_MAPPINGS: readonly MappingConfig[] = [
   ),
   expression('displayName', 'Coalesce([displayName], [cn], [sAMAccountName])'),
   expression('mailNickname', nickname('[mailNickname], [sAMAccountName]')),
-  // userAccountControl bit 2 is ACCOUNTDISABLE. An absent userAccountControl counts as disabled.
-  expression('accountEnabled', 'IIF(BitAnd([userAccountControl], 2) = 0, "True", "False")'),
+  // Verbatim from Cloud Sync's AD2AADProvisioning schema: userAccountControl bit 2 is ACCOUNTDISABLE;
+  // without userAccountControl (AD LDS, inetOrgPerson) it falls back to accountDisabled.
+  expression('accountEnabled', 'IIF(IsPresent([userAccountControl]), IIF(BitAnd([userAccountControl], 2)="0", "True", "False"), Not([accountDisabled]))'),
   direct('givenName', 'givenName'),
   direct('surname', 'sn'),
   direct('jobTitle', 'title'),

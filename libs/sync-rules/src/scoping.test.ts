@@ -22,7 +22,7 @@ function scopeOf(event: ReturnType<typeof user>, r: ReturnType<typeof rules>) {
   return out.scoping;
 }
 
-describe('scoping filter operators (Microsoft: clauses AND-ed, filters OR-ed, false on null/empty)', () => {
+describe('scoping filter operators (clauses AND-ed, filters OR-ed; an absent attribute is an empty value, as Cloud Sync)', () => {
   const clause = (op: ScopingOperator, value: string | null, attrValue: string | string[] | null) => {
     const c = compileClause('department', op, value);
     return evaluateClause(c, (n) => (n === 'department' ? attrValue : null));
@@ -33,12 +33,13 @@ describe('scoping filter operators (Microsoft: clauses AND-ed, filters OR-ed, fa
     ['EQUALS', 'Sales', null, false],
     ['NOT EQUALS', 'Sales', 'Marketing', true],
     ['NOT EQUALS', 'Sales', 'Sales', false],
-    ['NOT EQUALS', 'Sales', null, false], // false on null, as documented
+    ['NOT EQUALS', 'Sales', null, true], // absent = "" (Cloud Sync's default scope relies on it)
     ['IS TRUE', null, 'TRUE', true],
     ['IS TRUE', null, 'FALSE', false],
     ['IS FALSE', null, 'FALSE', true],
     ['IS FALSE', null, 'TRUE', false],
-    ['IS FALSE', null, null, false],
+    ['IS FALSE', null, null, true], // Cloud Sync's default scope: isCriticalSystemObject IS FALSE
+    ['IS TRUE', null, null, false],
     ['IS NULL', null, null, true],
     ['IS NULL', null, 'x', false],
     ['IS NOT NULL', null, 'x', true],
@@ -48,7 +49,8 @@ describe('scoping filter operators (Microsoft: clauses AND-ed, filters OR-ed, fa
     ['REGEX MATCH', '^sales$', 'Sales', false], // case sensitive
     ['NOT REGEX MATCH', '.*@domain\\.com', 'a@other.com', true],
     ['NOT REGEX MATCH', '.*@domain\\.com', 'a@domain.com', false],
-    ['NOT REGEX MATCH', '.*@domain\\.com', null, false], // false on null, as documented
+    ['NOT REGEX MATCH', '^CAS_([^{]*){', null, true], // Cloud Sync's default scope: mailNickname NOT REGEX MATCH
+    ['REGEX MATCH', '([1-9][0-9])', null, false],
     ['Greater_Than', '1000000', '1500000', true], // numeric, not text: "9" < "10" as text
     ['Greater_Than', '10', '9', false],
     ['Greater_Than', '10', 'abc', false],
@@ -60,6 +62,7 @@ describe('scoping filter operators (Microsoft: clauses AND-ed, filters OR-ed, fa
     ['Less_Than_OR_EQUALS', '10', '11', false],
     ['Includes', 'ale', 'Sales', true],
     ['Includes', 'ALE', 'Sales', false], // case sensitive (String.Contains)
+    ['Includes', 'ale', null, false],
     ['NOT INCLUDES', 'xyz', 'Sales', true],
     ['NOT INCLUDES', 'ale', 'Sales', false],
     ['ENDS_WITH', 'les', 'Sales', true],
@@ -69,6 +72,9 @@ describe('scoping filter operators (Microsoft: clauses AND-ed, filters OR-ed, fa
     ['&', 'Sales,Marketing', 'Sales', true], // text: the attribute value occurs in the input string
     ['!&', '2', '512', true],
     ['!&', '2', '514', false],
+    ['&', '2', null, false],
+    ['!&', '2', null, true],
+    ['Greater_Than', '0', null, false],
     ['EQUALS', 'Sales', ['Marketing', 'Sales'], true], // multi-valued: some value matches
     ['NOT EQUALS', 'Sales', ['Marketing', 'Sales'], false], // multi-valued: no value may match
   ];
@@ -168,6 +174,12 @@ describe('domain, group, class and critical-object scoping', () => {
     const theGroup = adEvent({ dn: 'CN=Cloud Users,OU=Groups,DC=corp,DC=example,DC=test', objectClass: 'GROUP', guid: '11111111-2222-3333-4444-555555555555', attributes: { groupType: '-2147483646', sAMAccountName: 'cu' } });
     expect(scopeOf(theGroup, byGuid).inScope).toBe(true);
     expect(() => rules({ groups: ['not a dn'] })).toThrowError(/scoping\.groups\.0: "not a dn" is neither a group DN nor a GUID/);
+  });
+  it("Cloud Sync's default scope: replication conflict objects and Exchange CAS_ system mailboxes are out", () => {
+    const r = rules({});
+    expect(scopeOf(user({}, `CN=Jane Doe\\0ACNF:6f9619ff-8b86-d011-b42d-00cf4fc964ff,${BASE}`), r)).toMatchObject({ inScope: false, rule: 'system-object' });
+    expect(scopeOf(user({ mailNickname: 'CAS_{0B47E6C5-8E4C-4B1D-9D5C-5E1E2F3A4B5C}' }), r)).toMatchObject({ inScope: false, rule: 'system-object' });
+    expect(scopeOf(user({ mailNickname: 'CASEY' }), r).inScope).toBe(true);
   });
   it('critical system objects and computers are never in scope', () => {
     const r = rules({});

@@ -53,6 +53,7 @@ export type ScopeRule =
   | 'deleted'
   | 'object-class'
   | 'critical-system-object'
+  | 'system-object'
   | 'domain-exclude'
   | 'domain-include'
   | 'ou-exclude'
@@ -116,14 +117,17 @@ function testOne(op: ScopingOperator, c: CompiledClause, s: string): boolean {
     case 'REGEX MATCH':
       return c.regex!.test(s);
     case 'Includes':
-      return s.includes(value);
+      return s !== '' && s.includes(value);
     case 'ENDS_WITH':
-      return s.endsWith(value);
+      return s !== '' && s.endsWith(value);
     case 'IS TRUE':
       return s.trim().toLowerCase() === 'true';
-    case 'IS FALSE':
-      return s.trim().toLowerCase() === 'false';
+    case 'IS FALSE': {
+      const t = s.trim().toLowerCase();
+      return t === 'false' || t === '';
+    }
     case '&':
+      if (s === '') return false;
       if (c.integer !== null && /^-?\d+$/.test(s.trim())) return (BigInt(s.trim()) & c.integer) !== 0n;
       return value.includes(s);
     case 'Greater_Than':
@@ -141,16 +145,23 @@ function testOne(op: ScopingOperator, c: CompiledClause, s: string): boolean {
 }
 
 /**
- * One clause against one object. As Microsoft documents, every operator except IS NULL and
- * IS NOT NULL is false when the attribute is absent or empty (NOT EQUALS and NOT REGEX MATCH
- * included). Microsoft does not support multi-valued attributes in filters; Canopy evaluates a
- * positive operator as "some value matches" and a negative one as "no value matches".
+ * One clause against one object.
+ *
+ * Absent attributes: Microsoft's app-provisioning page says every operator is false on a
+ * null/empty value, but Cloud Sync's own default scope (AD2AADProvisioning schema:
+ * `isCriticalSystemObject IS FALSE`, `mailNickname NOT REGEX MATCH "^CAS_([^{]*){"`,
+ * `distinguishedName NOT REGEX MATCH ...\\0ACNF`) only works if an absent attribute is evaluated as
+ * an empty value: otherwise no user without a mailNickname or isCriticalSystemObject would ever
+ * sync. Canopy follows Cloud Sync: an absent attribute is "", so EQUALS/REGEX MATCH/Includes/
+ * comparisons are false, NOT EQUALS/NOT REGEX MATCH/NOT INCLUDES/!& are true, IS FALSE is true,
+ * IS TRUE is false. Microsoft does not support multi-valued attributes in filters; Canopy
+ * evaluates a positive operator as "some value matches" and a negative one as "no value matches".
  */
 export function evaluateClause(c: CompiledClause, attr: (name: string) => Value): boolean {
   const values = valuesOf(attr(c.attribute));
   if (c.operator === 'IS NULL') return values.length === 0;
   if (c.operator === 'IS NOT NULL') return values.length > 0;
-  if (values.length === 0) return false;
+  if (values.length === 0) values.push('');
   const positive = NEGATED[c.operator];
   if (positive) return !values.some((s) => testOne(positive, c, s));
   return values.some((s) => testOne(c.operator, c, s));
@@ -196,6 +207,10 @@ function ouDecision(norm: NormalizedDn, s: CompiledScoping): { out: ScopingDecis
 }
 
 const FSP = 'cn=foreignsecurityprincipals';
+/** Cloud Sync default scope: distinguishedName NOT REGEX MATCH "^CN\s*=\s*([^\,]*)\\0ACNF" (also a raw newline). */
+const CONFLICT_DN = /^CN\s*=\s*([^,]*)(\\0ACNF|\nCNF)/i;
+/** Cloud Sync default scope: mailNickname NOT REGEX MATCH "^CAS_([^{]*){". */
+const CAS_MAILBOX = /^CAS_([^{]*)\{/;
 
 /** Scoping of a whole snapshot, in Cloud Sync's order; the first rule that excludes decides. */
 export function decideScope(event: AdObjectEvent, s: CompiledScoping, env: EvalEnv): ScopingDecision {
@@ -207,6 +222,13 @@ export function decideScope(event: AdObjectEvent, s: CompiledScoping, env: EvalE
   const critical = event.attributes['iscriticalsystemobject']?.[0];
   if (critical !== undefined && critical.toLowerCase() === 'true') {
     return { inScope: false, rule: 'critical-system-object', detail: 'isCriticalSystemObject is TRUE (built-in objects are never synchronized)' };
+  }
+  if (CONFLICT_DN.test(event.dn)) {
+    return { inScope: false, rule: 'system-object', detail: 'replication conflict object (CNF: in its name), excluded as Cloud Sync does' };
+  }
+  const nick = event.attributes['mailnickname']?.[0];
+  if (nick !== undefined && CAS_MAILBOX.test(nick)) {
+    return { inScope: false, rule: 'system-object', detail: 'Exchange system mailbox (mailNickname CAS_{...}), excluded as Cloud Sync does' };
   }
   const dom = domainDecision(event.domain, s);
   if (dom) return dom;

@@ -114,6 +114,11 @@ describe('default user mappings', () => {
     expect(op(transform(e, rules, ctx)).op.properties.accountEnabled).toBe(false);
     e.attributes.useraccountcontrol = ['66048'];
     expect(op(transform(e, rules, ctx)).op.properties.accountEnabled).toBe(true);
+    delete e.attributes.useraccountcontrol; // AD LDS / inetOrgPerson: Cloud Sync falls back to accountDisabled
+    e.attributes.accountdisabled = ['TRUE'];
+    expect(op(transform(e, rules, ctx)).op.properties.accountEnabled).toBe(false);
+    delete e.attributes.accountdisabled;
+    expect(op(transform(e, rules, ctx)).op.properties.accountEnabled).toBe(true);
   });
 
   it('keeps non-Latin names and builds a valid mailNickname from them', () => {
