@@ -454,61 +454,104 @@ export class Directory {
 
   // ---- export / import ----------------------------------------------------------------------
 
-  exportState(): DirectoryState {
-    const dump = (s: KindStore) =>
-      s.order
-        .filter((o) => !(o as { purged?: boolean }).purged)
-        .map((o) => ({
+  /** The tenant's objects as records, one at a time (streamed as NDJSON for large tenants). */
+  *exportRecords(): Generator<StateRecord> {
+    for (const ext of this.extensions.values()) yield { type: 'extension', ...ext };
+    for (const kind of ['user', 'group'] as const) {
+      for (const o of this.store(kind).order) {
+        if ((o as { purged?: boolean }).purged) continue;
+        yield {
+          type: kind,
           id: o.id,
           state: o.state,
           ...(o.deletedAt !== undefined ? { deletedAt: o.deletedAt } : {}),
           ...(o.savedUpn !== undefined ? { savedUpn: o.savedUpn } : {}),
           props: o.props,
           ...(o.members ? { members: [...o.members] } : {}),
-        }));
-    return { users: dump(this.users), groups: dump(this.groups), extensions: [...this.extensions.values()] };
-  }
-
-  importState(state: DirectoryState): void {
-    for (const ext of state.extensions ?? []) this.registerExtension(ext);
-    const load = (kind: Kind, list: DirectoryState['users']) => {
-      for (const item of list ?? []) {
-        const o = this.create(kind, {}, item.id);
-        const s = this.store(kind);
-        s.indexObject(o, false);
-        o.props = { ...item.props };
-        o.visibleAt = 0;
-        s.indexObject(o, true);
-        if (item.state === 'deleted') {
-          s.indexObject(o, false);
-          o.state = 'deleted';
-          o.deletedAt = item.deletedAt ?? this.now();
-          if (item.savedUpn !== undefined) o.savedUpn = item.savedUpn;
-          s.liveCount--;
-          this.deletionQueue.push({ id: o.id, kind, deletedAt: o.deletedAt });
-        }
-      }
-    };
-    load('user', state.users);
-    load('group', state.groups);
-    this.deletionQueue.sort((a, b) => a.deletedAt - b.deletedAt);
-    for (const g of state.groups ?? []) {
-      const group = this.groups.byId.get(g.id.toLowerCase());
-      for (const mid of g.members ?? []) {
-        const key = mid.toLowerCase();
-        if (!this.users.byId.has(key) && !this.groups.byId.has(key)) continue;
-        group!.members!.add(key);
-        let set = this.memberOf.get(key);
-        if (!set) this.memberOf.set(key, (set = new Set()));
-        set.add(group!.id);
+        };
       }
     }
   }
+
+  exportState(): DirectoryState {
+    const out: DirectoryState = { users: [], groups: [], extensions: [] };
+    for (const r of this.exportRecords()) {
+      if (r.type === 'extension') {
+        const { type: _t, ...ext } = r;
+        out.extensions.push(ext);
+      } else {
+        const { type, ...obj } = r;
+        (type === 'user' ? out.users : out.groups).push(obj);
+      }
+    }
+    return out;
+  }
+
+  /** Load records incrementally (objects first-come; memberships applied at `finish`). */
+  importer(): { add(record: StateRecord): void; finish(): { users: number; groups: number } } {
+    const memberships: Array<[string, string[]]> = [];
+    let users = 0;
+    let groups = 0;
+    return {
+      add: (r) => {
+        if (r.type === 'extension') {
+          const { type: _t, ...ext } = r;
+          this.registerExtension(ext);
+          return;
+        }
+        if (r.type !== 'user' && r.type !== 'group') throw new Error(`unknown state record type ${String((r as { type: unknown }).type)}`);
+        const kind: Kind = r.type;
+        const o = this.create(kind, {}, r.id);
+        const s = this.store(kind);
+        s.indexObject(o, false);
+        o.props = { ...r.props };
+        o.visibleAt = 0;
+        if (r.state === 'deleted') {
+          o.state = 'deleted';
+          o.deletedAt = r.deletedAt ?? this.now();
+          if (r.savedUpn !== undefined) o.savedUpn = r.savedUpn;
+          s.liveCount--;
+          this.deletionQueue.push({ id: o.id, kind, deletedAt: o.deletedAt });
+        } else s.indexObject(o, true);
+        if (kind === 'user') users++;
+        else {
+          groups++;
+          if (r.members?.length) memberships.push([o.id, r.members]);
+        }
+      },
+      finish: () => {
+        this.deletionQueue.sort((a, b) => a.deletedAt - b.deletedAt);
+        for (const [gid, members] of memberships) {
+          const group = this.groups.byId.get(gid)!;
+          for (const mid of members) {
+            const key = mid.toLowerCase();
+            if (!this.users.byId.has(key) && !this.groups.byId.has(key)) continue;
+            group.members!.add(key);
+            let set = this.memberOf.get(key);
+            if (!set) this.memberOf.set(key, (set = new Set()));
+            set.add(gid);
+          }
+        }
+        return { users, groups };
+      },
+    };
+  }
+
+  importState(state: DirectoryState): void {
+    const imp = this.importer();
+    for (const ext of state.extensions ?? []) imp.add({ type: 'extension', ...ext });
+    for (const u of state.users ?? []) imp.add({ type: 'user', ...u });
+    for (const g of state.groups ?? []) imp.add({ type: 'group', ...g });
+    imp.finish();
+  }
 }
 
+type ObjectRecord = { id: string; state: 'live' | 'deleted'; deletedAt?: number; savedUpn?: string; props: Record<string, unknown>; members?: string[] };
+export type StateRecord = ({ type: 'extension' } & RegisteredExtension) | ({ type: 'user' | 'group' } & ObjectRecord);
+
 export interface DirectoryState {
-  users: Array<{ id: string; state: 'live' | 'deleted'; deletedAt?: number; savedUpn?: string; props: Record<string, unknown>; members?: string[] }>;
-  groups: Array<{ id: string; state: 'live' | 'deleted'; deletedAt?: number; savedUpn?: string; props: Record<string, unknown>; members?: string[] }>;
+  users: ObjectRecord[];
+  groups: ObjectRecord[];
   extensions: RegisteredExtension[];
 }
 

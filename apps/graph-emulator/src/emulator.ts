@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +12,7 @@ import { z } from 'zod';
 import { ensureSigningKey, ensureTls, makeClientCertificate } from './certs.js';
 import { AdjustableClock, type Clock } from './clock.js';
 import { Counters } from './counters.js';
-import { Directory, type DirectoryState } from './directory.js';
+import { Directory, type DirectoryState, type StateRecord } from './directory.js';
 import { DEFAULT_FAULTS, FaultInjector, type FaultSettings } from './faults.js';
 import { GraphService, type GraphResponse } from './graph.js';
 import { IdentityPlatform, TokenError, describeCertificate, type AppRegistration } from './identity.js';
@@ -148,6 +150,10 @@ export interface Emulator extends EmulatorInfo {
   removeApp(clientId: string): boolean;
   exportState(): EmulatorStateFile;
   importState(state: EmulatorStateFile): void;
+  /** Stream the tenant to NDJSON (first line `{type:'meta',…}`, then one object per line). */
+  saveState(path: string): Promise<{ users: number; groups: number }>;
+  /** Replace the tenant from an NDJSON file written by saveState (or GET /state?format=ndjson). */
+  loadState(path: string): Promise<{ users: number; groups: number }>;
   /** Empty the directory, counters and throttle windows (apps, domains and config stay). */
   reset(): void;
   close(): Promise<void>;
@@ -156,14 +162,15 @@ export interface Emulator extends EmulatorInfo {
 // ---- helpers --------------------------------------------------------------------------------
 
 const MAX_BODY = 4 * 1024 * 1024;
+const MAX_ADMIN_BODY = 256 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
+      if (size > max) {
         reject(new Error('body too large'));
         req.destroy();
         return;
@@ -430,10 +437,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     directory.clear();
     directory.importState(state.directory);
     cfg.domains = [...(state.domains ?? [])];
-    if (state.apps?.length) {
-      registrations.clear();
+    if (state.apps?.length) importApps(state.apps);
+    throttler.reset();
+  };
+  const importApps = (apps: AppRegistration[]): void => {
+    registrations.clear();
       emulatorApps.splice(0, emulatorApps.length);
-      for (const a of state.apps) {
+      for (const a of apps) {
         registrations.set(a.clientId, a);
         emulatorApps.push({
           displayName: a.displayName,
@@ -447,9 +457,51 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           credentialsPath: join(stateDir, 'apps', `${a.displayName.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`),
         });
       }
-    }
-    throttler.reset();
   };
+
+  /** Write NDJSON records to a stream, yielding to the event loop now and then. */
+  const writeNdjson = async (out: Writable): Promise<{ users: number; groups: number }> => {
+    const counts = { users: 0, groups: 0 };
+    const meta = { type: 'meta', version: 1, tenantId, domains: [...cfg.domains], apps: [...registrations.values()] };
+    let buf = `${JSON.stringify(meta)}\n`;
+    const flush = async (): Promise<void> => {
+      if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+      buf = '';
+    };
+    for (const r of directory.exportRecords()) {
+      if (r.type === 'user') counts.users++;
+      if (r.type === 'group') counts.groups++;
+      buf += `${JSON.stringify(r)}\n`;
+      if (buf.length > 1 << 20) await flush();
+    }
+    await flush();
+    return counts;
+  };
+  const readNdjson = async (input: Readable): Promise<{ users: number; groups: number }> => {
+    directory.clear();
+    throttler.reset();
+    const imp = directory.importer();
+    const rl = createInterface({ input, crlfDelay: Infinity });
+    let first = true;
+    for await (const line of rl) {
+      if (!line.trim()) continue;
+      const rec = JSON.parse(line) as StateRecord | { type: 'meta'; version: number; domains?: string[]; apps?: AppRegistration[] };
+      if (rec.type === 'meta') {
+        if (!first || rec.version !== 1) throw new Error('the meta record must come first, with version 1');
+        cfg.domains = [...(rec.domains ?? cfg.domains)];
+        if (rec.apps?.length) importApps(rec.apps);
+      } else imp.add(rec);
+      first = false;
+    }
+    return imp.finish();
+  };
+  const saveState = async (path: string): Promise<{ users: number; groups: number }> => {
+    const out = createWriteStream(path, { mode: 0o600 });
+    const counts = await writeNdjson(out);
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    return counts;
+  };
+  const loadState = (path: string): Promise<{ users: number; groups: number }> => readNdjson(createReadStream(path));
 
   for (const a of options.apps ?? DEFAULT_APPS) registerApp(a);
 
@@ -472,7 +524,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   const onAdmin = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const raw = await readBody(req);
+    const ndjson = url.searchParams.get('format') === 'ndjson';
+    if (url.pathname === '/state' && ndjson) {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+        await writeNdjson(res);
+        res.end();
+        return;
+      }
+      if (req.method === 'PUT') return send(res, 200, {}, await readNdjson(req));
+    }
+    const raw = await readBody(req, MAX_ADMIN_BODY);
     const json = (): unknown => (raw.length ? JSON.parse(raw.toString('utf8')) : {});
     const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
     switch (route) {
@@ -588,6 +650,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     removeApp,
     exportState,
     importState,
+    saveState,
+    loadState,
     reset,
     close: async () => {
       await Promise.all(

@@ -90,6 +90,30 @@ describe('admin API', () => {
     expect((await client.api(`/groups/${g.id}/members`).get()).value.map((m: { id: string }) => m.id)).toEqual([u.id]);
   });
 
+  it('streams the tenant as NDJSON (admin API and saveState/loadState) for large tenants', async () => {
+    const client = graphClient(em, token);
+    const u = await client.api('/users').post(newUser(em));
+    const g = await client.api('/groups').post(newGroup());
+    await client.api(`/groups/${g.id}/members/$ref`).post({ '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${u.id}` });
+    await client.api(`/users/${u.id}`).delete();
+    const text = await (await fetch(`${em.adminUrl}/state?format=ndjson`)).text();
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ type: 'meta', version: 1, tenantId: em.tenantId });
+    const file = `${em.stateDir}/tenant.ndjson`;
+    const saved = await em.saveState(file);
+    expect(saved.users).toBe(lines.filter((l) => l.type === 'user').length);
+    await admin('POST', '/reset');
+    const loaded = await fetch(`${em.adminUrl}/state?format=ndjson`, { method: 'PUT', body: text });
+    expect(await loaded.json()).toEqual(saved);
+    expect((await client.api(`/groups/${g.id}`).get()).id).toBe(g.id);
+    const deleted = await client.api(`/directory/deletedItems/${u.id}`).get();
+    expect(deleted.userPrincipalName).toBe(`${u.id.replace(/-/g, '')}${u.userPrincipalName}`);
+    await admin('POST', '/reset');
+    expect(await em.loadState(file)).toEqual(saved);
+    await client.api(`/directory/deletedItems/${u.id}/restore`).post({});
+    expect((await client.api(`/groups/${g.id}/members`).get()).value.map((m: { id: string }) => m.id)).toEqual([u.id]);
+  });
+
   it('advances the clock (tokens expire without sleeping)', async () => {
     const t = await tokenFor(em);
     const before = (await admin('GET', '/clock')).body.now;
