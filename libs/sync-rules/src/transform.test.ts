@@ -397,3 +397,19 @@ describe('rulesFromConfig (FOREST document rules + GLOBAL tenant)', () => {
     expect(() => rulesFromConfig('a', { scoping: { ous: { include: ['nonsense'] } } })).toThrowError(/scoping\.ous\.include\.0: "nonsense" is not a distinguished name/);
   });
 });
+
+describe('default mappings keep values within Graph limits', () => {
+  it('trims and cuts long values as Entra Connect does, never identifiers', () => {
+    const e = zoe();
+    e.attributes.department = [`  ${'D'.repeat(100)}  `];
+    e.attributes.givenname = [' Zoë '];
+    e.attributes.samaccountname = ['x'.repeat(20)];
+    e.attributes.mailnickname = ['n'.repeat(80)];
+    e.attributes.employeeid = ['12345678901234567890'];
+    const p = op(transform(e, rules, ctx)).op.properties;
+    expect(p.department).toBe('D'.repeat(64));
+    expect(p.givenName).toBe('Zoë');
+    expect(p.mailNickname).toBe('n'.repeat(64));
+    expect(p.employeeId).toBe('12345678901234567890');
+  });
+});
