@@ -29,8 +29,10 @@ export interface PipelineStatus {
 export const controlKeys = {
   quarantine: (forest: string) => `control:quarantine:${forest}`,
   paused: (forest: string) => `control:paused:${forest}`,
-  /** Readers publish their presence here: `reader:<forest>:<readerId>` -> JSON { role, at } with a TTL. */
-  readerPresence: (forest: string) => `reader:${forest}:*`,
+  /** The active reader's lease (value "readerId|fencingToken"), held by the ad-reader. */
+  readerLease: (forest: string) => `lease:ad-reader:${forest}`,
+  /** Standby readers announce themselves here: `reader-presence:<forest>:<readerId>` with a TTL. */
+  readerPresence: (forest: string) => `reader-presence:${forest}:*`,
 };
 
 /** Builds `canopy status`: per forest and per stage, from Kafka (lag, checkpoints), Redis and the log. */
@@ -71,18 +73,15 @@ export class StatusService {
   }
 
   async #readers(forest: string): Promise<{ active: string | null; standbys: string[] }> {
-    const keys = await this.redis.keys(`${this.redis.options.keyPrefix ?? ''}${controlKeys.readerPresence(forest)}`);
+    const lease = await this.redis.get(controlKeys.readerLease(forest));
+    const active = lease ? lease.slice(0, lease.lastIndexOf('|')) : null;
     const prefix = this.redis.options.keyPrefix ?? '';
-    let active: string | null = null;
-    const standbys: string[] = [];
-    for (const key of keys) {
-      const raw = await this.redis.get(key.slice(prefix.length));
-      if (!raw) continue;
-      const { role, readerId } = JSON.parse(raw) as { role: string; readerId: string };
-      if (role === 'active') active = readerId;
-      else standbys.push(readerId);
-    }
-    return { active, standbys: standbys.sort() };
+    const keys = await this.redis.keys(`${prefix}${controlKeys.readerPresence(forest)}`);
+    const standbys = keys
+      .map((k) => k.slice(prefix.length + controlKeys.readerPresence(forest).length - 1))
+      .filter((id) => id !== active)
+      .sort();
+    return { active, standbys };
   }
 
   async status(): Promise<PipelineStatus> {

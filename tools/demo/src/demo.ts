@@ -1,0 +1,343 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureStackUp, getForest, ldapsClient, readSecret, type ForestInfo, type StackInfo } from '@canopy/stack';
+import { KafkaClient, kafkaOptionsSchema } from '@canopy/kafka';
+import { createLogger } from '@canopy/logger';
+import { Attribute, Change } from 'ldapts';
+import { ProcessGroup, type ManagedProcess } from './process-group.js';
+
+const HELP = `scripts/demo: the Canopy demo, from nothing to a synchronised tenant.
+
+Brings up the local stack (Kafka, Redis, two Samba AD forests, seeded), starts the Graph
+emulator and every Canopy app as its own process, applies a sample configuration (one OU and
+one group scoped out, default mappings), runs the initial sync with live progress, makes a
+change in AD and shows it arriving in Entra, then prints a summary.
+
+Options:
+  --keep-running            leave everything running at the end (Ctrl-C stops it)
+  --quota-multiplier <n>    multiply the emulator's Graph write quota (default 1 = Microsoft's)
+  --state-dir <dir>         demo state (default ~/.local/state/canopy-demo)
+  -h, --help                this text
+
+The demo starts from a clean Canopy state on the local stack: it deletes canopy.* topics and
+canopy:* Redis keys first (never anything in AD). Logs of every process: <state-dir>/logs/.`;
+
+const t0 = Date.now();
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+const say = (msg: string) => process.stdout.write(`[${elapsed().padStart(7)}] ${msg}\n`);
+
+interface EmulatorInfo {
+  tenantId: string;
+  initialDomain: string;
+  graphBaseUrl: string;
+  authorityHost: string;
+  adminUrl: string;
+  caCertPath: string;
+  apps: Array<{ displayName: string; clientId: string; credentialsPath: string }>;
+  quota: string;
+}
+
+interface AppCredentials {
+  clientId: string;
+  certificatePath: string;
+  privateKeyPath: string;
+}
+
+async function getJson<T>(url: string, token?: string): Promise<T> {
+  const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs: number, intervalMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+function forestsYaml(info: StackInfo, em: EmulatorInfo, writerClientId: string): string {
+  const forest = (f: ForestInfo, extraRules: string) => `  - name: ${f.name}
+    connection: { url: '${f.ldapsUrl}' }
+    domains: [{ dnsName: ${f.name} }]
+    schedule: { pollInterval: 2m, fullSyncInterval: 7d, notifications: true }
+    rules:
+${extraRules}`;
+  const corp = getForest(info, 'corp');
+  const fab = getForest(info, 'fabrikam');
+  return `# Written by scripts/demo. One OU (Quarantine) and one group (GG-Service-Accounts) are scoped out.
+global:
+  tenant:
+    id: ${em.tenantId}
+    initialDomain: ${em.initialDomain}
+    verifiedDomains: [${corp.name}, ${fab.name}]
+  graph:
+    clientId: ${writerClientId}
+    baseUrl: ${em.graphBaseUrl}
+    authorityHost: ${em.authorityHost}
+forests:
+${forest(
+  corp,
+  `      scoping:
+        ous: { exclude: ['OU=Quarantine,OU=Canopy,${corp.baseDn}'] }
+        filters:
+          - name: not-the-service-accounts-group
+            objectTypes: [group]
+            clauses: [{ attribute: cn, operator: NOT EQUALS, value: GG-Service-Accounts }]
+`,
+)}${forest(
+  fab,
+  `      scoping:
+        ous: { exclude: ['OU=Quarantine,OU=Canopy,${fab.baseDn}'] }
+`,
+)}`;
+}
+
+interface ForestStatus {
+  forest: string;
+  reader: { active: string | null };
+  lag: { transformer: number | null };
+  objectsInTenant: number;
+  outcomes: Record<string, number>;
+  writes: number;
+  failures: number;
+  heldDeletes: number;
+}
+interface Status {
+  forests: ForestStatus[];
+  lag: { graphWriter: number | null };
+}
+
+async function resetCanopyState(info: StackInfo): Promise<void> {
+  const log = createLogger({ name: 'demo', level: 'warn' });
+  const kafka = new KafkaClient(kafkaOptionsSchema.parse({ brokers: info.kafka.brokers, clientId: 'canopy-demo' }), log);
+  const topics = (await kafka.admin().listTopics()).filter((t) => t.startsWith('canopy.'));
+  if (topics.length) await kafka.admin().deleteTopics(topics);
+  await kafka.close();
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(info.redis.url);
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', 'canopy:*', 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+  say(`clean Canopy state: ${topics.length} topics and ${deleted} Redis keys removed`);
+  // Kafka deletes topics asynchronously: wait until they are gone before anything recreates them.
+  await waitFor(
+    'topic deletion',
+    async () => {
+      const k = new KafkaClient(kafkaOptionsSchema.parse({ brokers: info.kafka.brokers, clientId: 'canopy-demo' }), log);
+      const left = (await k.admin().listTopics()).filter((t) => t.startsWith('canopy.'));
+      await k.close();
+      return left.length === 0;
+    },
+    60_000,
+    1000,
+  );
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'keep-running': { type: 'boolean' },
+      'quota-multiplier': { type: 'string' },
+      'state-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const stateDir = values['state-dir'] ?? join(process.env.HOME ?? '/root', '.local', 'state', 'canopy-demo');
+  const multiplier = Number(values['quota-multiplier'] ?? 1);
+  mkdirSync(stateDir, { recursive: true });
+  rmSync(join(stateDir, 'logs'), { recursive: true, force: true });
+  const procs = new ProcessGroup(join(stateDir, 'logs'));
+  const stop = async () => {
+    say('stopping every process (SIGTERM)');
+    const codes = await procs.stopAll();
+    const unclean = codes.filter((c) => c.code !== 0);
+    say(unclean.length ? `stopped; not clean: ${unclean.map((c) => `${c.name}=${c.code}`).join(', ')}` : 'all processes stopped cleanly');
+  };
+  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+
+  try {
+    say('1/7 local stack: Kafka, Redis, two Samba AD forests (installs and seeds on first run)');
+    const info = await ensureStackUp();
+    const corp = getForest(info, 'corp');
+    const fab = getForest(info, 'fabrikam');
+    say(`    ${info.forests.map((f) => `${f.name} (${f.seed?.objects ?? '?'} objects)`).join(', ')}; Kafka ${info.kafka.brokers.join(',')}`);
+    await resetCanopyState(info);
+
+    say(`2/7 Graph emulator (write quota x${multiplier}${multiplier === 1 ? ", Microsoft's numbers" : ''})`);
+    const emDir = join(stateDir, 'emulator');
+    mkdirSync(emDir, { recursive: true });
+    rmSync(join(emDir, 'info.json'), { force: true });
+    writeFileSync(
+      join(emDir, 'config.json'),
+      JSON.stringify({ domains: [corp.name, fab.name], throttle: { quotaMultiplier: multiplier } }, null, 2),
+    );
+    procs.start('graph-emulator', 'apps/graph-emulator/dist/main.js', {}, [
+      '--state-dir', emDir, '--graph-port', '0', '--admin-port', '0', '--config', join(emDir, 'config.json'),
+    ]);
+    const em = await waitFor('emulator info.json', async () => existsSync(join(emDir, 'info.json')) && (JSON.parse(readFileSync(join(emDir, 'info.json'), 'utf8')) as EmulatorInfo), 30_000);
+    const writerApp = em.apps.find((a) => a.displayName === 'canopy-writer') ?? em.apps[0]!;
+    const creds = JSON.parse(readFileSync(writerApp.credentialsPath, 'utf8')) as AppCredentials;
+    say(`    Graph ${em.graphBaseUrl}, tenant ${em.tenantId} (${em.initialDomain}), admin ${em.adminUrl}`);
+
+    say('3/7 scheduler with the sample configuration (forests.yaml)');
+    const token = randomBytes(24).toString('hex');
+    const tokenFile = join(stateDir, 'control.token');
+    writeFileSync(tokenFile, token, { mode: 0o600 });
+    const configFile = join(stateDir, 'forests.yaml');
+    writeFileSync(configFile, forestsYaml(info, em, creds.clientId));
+    const base = { CANOPY_KAFKA__BROKERS: info.kafka.brokers.join(','), CANOPY_REDIS__URL: info.redis.url };
+    const scheduler = await procs.startApp('scheduler', 'scheduler', {
+      ...base,
+      CANOPY_CONTROL__TOKEN_FILE: tokenFile,
+      CANOPY_INITIAL_CONFIG: configFile,
+      CANOPY_TOPIC_PARTITIONS: '3',
+    });
+    say(`    control API ${scheduler.url} (token in ${tokenFile}); config in ${configFile}`);
+
+    say('4/7 transformer, graph-writer, and one ad-reader per forest (two replicas for corp: one active, one standby)');
+    await procs.startApp('transformer', 'transformer', { ...base, CANOPY_TOPIC_REFRESH_MS: '2000' });
+    await procs.startApp('graph-writer', 'graph-writer', {
+      ...base,
+      NODE_EXTRA_CA_CERTS: em.caCertPath,
+      CANOPY_GRAPH__CLIENT_ID: creds.clientId,
+      CANOPY_GRAPH__TENANT_ID: em.tenantId,
+      CANOPY_GRAPH__CERTIFICATE_FILE: creds.certificatePath,
+      CANOPY_GRAPH__PRIVATE_KEY_FILE: creds.privateKeyPath,
+    });
+    const reader = (f: ForestInfo, n: number): Promise<ManagedProcess> =>
+      procs.startApp(`ad-reader-${f.key}-${n}`, 'ad-reader', {
+        ...base,
+        CANOPY_FOREST: f.name,
+        CANOPY_READER_ID: `ad-reader-${f.key}-${n}`,
+        CANOPY_LDAP__BIND_DN: f.syncAccount.dn,
+        CANOPY_LDAP__BIND_PASSWORD_FILE: f.syncAccount.passwordFile,
+        CANOPY_LDAP__CA_FILE: f.caFile,
+      });
+    await reader(corp, 1);
+    await reader(corp, 2);
+    await reader(fab, 1);
+
+    say('5/7 initial sync (progress = Graph results / ops; Graph quota bounds the pace)');
+    const status = () => getJson<Status>(`${scheduler.url}/v1/status`, token);
+    let stableSince = 0;
+    let lastDone = -1;
+    const syncStart = Date.now();
+    for (;;) {
+      const s = await status().catch(() => null);
+      if (s) {
+        const done = s.forests.reduce((n, f) => n + Object.entries(f.outcomes).reduce((a, [, v]) => a + v, 0), 0);
+        const inTenant = s.forests.reduce((n, f) => n + f.objectsInTenant, 0);
+        const lag = (s.lag.graphWriter ?? 0) + s.forests.reduce((n, f) => n + (f.lag.transformer ?? 0), 0);
+        const writes = s.forests.reduce((n, f) => n + f.writes, 0);
+        process.stdout.write(
+          `\r[${elapsed().padStart(7)}]     results ${done}, objects in tenant ${inTenant}, Graph writes ${writes}, pipeline lag ${lag}      `,
+        );
+        if (done === lastDone && lag === 0 && done > 0) {
+          stableSince ||= Date.now();
+          if (Date.now() - stableSince > 8000) break;
+        } else stableSince = 0;
+        lastDone = done;
+      }
+      if (Date.now() - syncStart > 30 * 60_000) throw new Error('initial sync did not settle within 30 minutes');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    process.stdout.write('\n');
+    say(`    initial sync settled in ${((Date.now() - syncStart) / 1000).toFixed(1)} s`);
+
+    say('6/7 a change in AD: set a user\'s title, watch it arrive in Entra');
+    const target = await findSampleUser(corp);
+    const newTitle = `Demo Title ${new Date().toISOString().slice(11, 19)}`;
+    const client = ldapsClient(corp);
+    await client.bind(corp.admin.dn, readSecret(corp.admin.passwordFile));
+    const changedAt = Date.now();
+    await client.modify(target.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: [newTitle] }) })]);
+    await client.unbind();
+    say(`    ${target.dn}: title := "${newTitle}"`);
+    const arrived = await waitFor(
+      'the change in the tenant',
+      async () => {
+        const state = await getJson<{ directory: { users: Array<Record<string, unknown>> } }>(`${em.adminUrl}/state`);
+        return state.directory.users.find((u) => {
+          const props = (u.properties ?? u) as Record<string, unknown>;
+          return props.userPrincipalName === target.upn && props.jobTitle === newTitle;
+        });
+      },
+      60_000,
+      100,
+    );
+    say(`    arrived in Entra ${((Date.now() - changedAt) / 1000).toFixed(2)} s after the LDAP modify (${arrived ? 'jobTitle matches' : ''})`);
+
+    say('7/7 summary');
+    const s = await status();
+    const state = await getJson<{ directory: { users: unknown[]; groups: unknown[] } }>(`${em.adminUrl}/state`);
+    const counters = await getJson<{ writes: number; requests: number; throttled: { total: number } }>(`${em.adminUrl}/counters`);
+    for (const f of s.forests) {
+      say(`    ${f.forest}: objects in tenant ${f.objectsInTenant}, Graph writes ${f.writes}, held deletes ${f.heldDeletes}`);
+      say(`      results: ${Object.entries(f.outcomes).map(([k, v]) => `${k.toLowerCase()} ${v}`).join(', ')}`);
+    }
+    say(`    tenant: ${state.directory.users.length} users, ${state.directory.groups.length} groups; emulator saw ${counters.requests} requests, ${counters.writes} writes, ${counters.throttled.total} answered 429`);
+    for (const f of s.forests) {
+      if (!f.failures) continue;
+      const failures = await getJson<Array<{ dn: string; reason: string | null; error: { message: string } | null }>>(
+        `${scheduler.url}/v1/failures?forest=${encodeURIComponent(f.forest)}&limit=200`,
+        token,
+      );
+      const byReason = new Map<string, number>();
+      for (const x of failures) {
+        const why = (x.error?.message ?? x.reason ?? 'unknown').replace(/[0-9a-f-]{36}/g, '<id>').slice(0, 140);
+        byReason.set(why, (byReason.get(why) ?? 0) + 1);
+      }
+      say(`    ${f.forest}: ${f.failures} failed (latest ${failures.length} by reason):`);
+      for (const [why, n] of [...byReason].sort((a, b) => b[1] - a[1]).slice(0, 8)) say(`      ${n} x ${why}`);
+    }
+    say(`    try: CANOPY_API_URL=${scheduler.url} CANOPY_API_TOKEN_FILE=${tokenFile} scripts/canopy status`);
+    if (values['keep-running']) {
+      say('everything keeps running (--keep-running); Ctrl-C stops it');
+      await new Promise(() => undefined);
+    }
+    await stop();
+    return 0;
+  } catch (err) {
+    process.stdout.write('\n');
+    say(`demo failed: ${(err as Error).message}`);
+    await stop();
+    return 1;
+  }
+}
+
+async function findSampleUser(forest: ForestInfo): Promise<{ dn: string; upn: string }> {
+  const client = ldapsClient(forest);
+  await client.bind(forest.syncAccount.dn, readSecret(forest.syncAccount.passwordFile));
+  const { searchEntries } = await client.search(`OU=Sales,OU=Departments,OU=Canopy,${forest.baseDn}`, {
+    scope: 'sub',
+    filter: '(&(objectClass=user)(userPrincipalName=*))',
+    attributes: ['userPrincipalName'],
+    sizeLimit: 1,
+  });
+  await client.unbind();
+  const e = searchEntries[0];
+  if (!e) throw new Error(`no user found in OU=Sales of ${forest.name}`);
+  return { dn: e.dn, upn: String(e.userPrincipalName) };
+}
+
+process.exitCode = await main();

@@ -1,0 +1,1 @@
+export { ProcessGroup, type ManagedProcess } from './process-group.js';
