@@ -123,6 +123,11 @@ export class GraphService {
         throw new GraphError(400, 'BadRequest', `Invalid version: ${path.split('/')[1] ?? ''}`);
       }
       path = path.slice('/v1.0'.length).replace(/\/+$/, '') || '/';
+      try {
+        path = path.split('/').map((seg) => decodeURIComponent(seg)).join('/');
+      } catch {
+        throw new GraphError(400, 'BadRequest', `The request URI is not valid: ${url.pathname}`);
+      }
       const method = req.method.toUpperCase();
       isWrite = method !== 'GET' && method !== 'HEAD';
       this.dir.purgeExpired();
@@ -166,7 +171,7 @@ export class GraphService {
         });
       }
       if (req.badJson) throw badRequest('Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.', 'BadRequest');
-      const segs = path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+      const segs = path.split('/').filter(Boolean);
       const ctx: Ctx = { claims, appId, headers: req.headers, query, path, segs, method, body: req.body };
       this.checkQueryOptions(ctx);
       const res = this.route(ctx);
@@ -324,7 +329,8 @@ export class GraphService {
     return prefer ? Math.min(999, Math.max(1, Number(prefer[1]))) : DEFAULT_PAGE;
   }
 
-  private selectOf(c: Ctx, kind: Kind): string[] | undefined {
+  /** Parse $select; `members` is accepted only on groups/delta (members@delta). */
+  private selectOf(c: Ctx, kind: Kind, inDelta = false): string[] | undefined {
     const raw = c.query.get('$select');
     if (raw === null) return undefined;
     const out: string[] = [];
@@ -337,7 +343,7 @@ export class GraphService {
         out.push(part);
         continue;
       }
-      if (part === 'members' && kind === 'group') {
+      if (part === 'members' && kind === 'group' && inDelta) {
         out.push(part);
         continue;
       }
@@ -814,7 +820,7 @@ export class GraphService {
     const selRaw = st || dt ? tok.sel : c.query.get('$select');
     const withMembers = kind === 'group' && !!selRaw && selRaw.split(',').map((s) => s.trim()).includes('members');
     if (selRaw !== null) c.query.set('$select', selRaw);
-    const select = this.selectOf(c, kind);
+    const select = this.selectOf(c, kind, true);
     const store = this.dir.store(kind);
     const top = this.pageSize(c);
     const out: Record<string, unknown>[] = [];
