@@ -554,7 +554,12 @@ export class GraphService {
     return urls.map((u) => {
       const m = /\/(?:directoryObjects|users|groups)\/([^/?]+)\/?$/i.exec(u);
       if (!m) throw badRequest(`Invalid URL format specified in @odata.bind for ${what}`);
-      const id = decodeURIComponent(m[1]!);
+      let id: string;
+      try {
+        id = decodeURIComponent(m[1]!);
+      } catch {
+        throw badRequest(`Invalid URL format specified in @odata.bind for ${what}`);
+      }
       const o = this.dir.visibleAny(id);
       if (!o) throw notFound(id);
       return o;
