@@ -232,7 +232,7 @@ export function decideScope(event: AdObjectEvent, s: CompiledScoping, env: EvalE
   }
   const dom = domainDecision(event.domain, s);
   if (dom) return dom;
-  const norm = normalizeDn(event.dn);
+  const norm = s.ous.length || s.groups.length ? normalizeDn(event.dn) : [];
   const ou = ouDecision(norm, s);
   if (ou.out) return ou.out;
   const notes: string[] = [];
