@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -220,6 +220,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'canopy-graph-emulator-'));
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   mkdirSync(join(stateDir, 'apps'), { recursive: true, mode: 0o700 });
+  // info.json appears only once this instance listens (a waiting test never reads a stale one)
+  rmSync(join(stateDir, 'info.json'), { force: true });
   const host = options.host ?? '127.0.0.1';
   const log = options.logger;
   const clock = options.clock ?? new AdjustableClock();
