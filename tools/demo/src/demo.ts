@@ -278,7 +278,8 @@ async function main(): Promise<number> {
       async () => {
         const state = await getJson<{ directory: { users: Array<Record<string, unknown>> } }>(`${em.adminUrl}/state`);
         return state.directory.users.find((u) => {
-          const props = (u.properties ?? u) as Record<string, unknown>;
+          if (u.state !== 'live') return false;
+          const props = u.props as Record<string, unknown>;
           return props.userPrincipalName === target.upn && props.jobTitle === newTitle;
         });
       },

@@ -1,0 +1,2 @@
+export * from './ad-snapshot.js';
+export * from './oracle.js';
