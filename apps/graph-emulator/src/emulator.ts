@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -203,6 +203,13 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** Write JSON so a reader polling for the file never sees half of it. */
+function writeJsonAtomic(path: string, value: unknown, mode = 0o644): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2), { mode });
+  renameSync(tmp, path);
+}
+
 function loadOrCreateJson<T>(path: string, make: () => T): T {
   if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as T;
   const v = make();
@@ -317,10 +324,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const idx = emulatorApps.findIndex((a) => a.clientId === clientId || a.displayName === c.displayName);
     if (idx >= 0) emulatorApps.splice(idx, 1);
     emulatorApps.push(app);
-    writeFileSync(
+    writeJsonAtomic(
       file,
-      JSON.stringify({ ...app, privateKeyPem: undefined, certificatePem: undefined, tenantId, authority: `${graphBase}/${tenantId}`, knownAuthority: graphBase ? new URL(graphBase).host : undefined, graphBaseUrl: `${graphBase}/v1.0`, caCertPath: tls.caCertPath }, null, 2),
-      { mode: 0o600 },
+      { ...app, privateKeyPem: undefined, certificatePem: undefined, tenantId, authority: `${graphBase}/${tenantId}`, knownAuthority: graphBase ? new URL(graphBase).host : undefined, graphBaseUrl: `${graphBase}/v1.0`, caCertPath: tls.caCertPath },
+      0o600,
     );
     return app;
   };
@@ -615,7 +622,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     quota: throttler.quotaHeader(),
   });
   info = makeInfo();
-  writeFileSync(infoPath, JSON.stringify(info, null, 2));
+  writeJsonAtomic(infoPath, info);
   log?.info({ graphUrl: info.graphUrl, adminUrl, caCertPath: tls.caCertPath, tenantId }, 'graph emulator listening');
 
   const emulator: Emulator = {
@@ -640,13 +647,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     configure: (p) => {
       configure(p);
       info = makeInfo();
-      writeFileSync(infoPath, JSON.stringify(info, null, 2));
+      writeJsonAtomic(infoPath, info);
     },
     config: currentConfig,
     registerApp: (c) => {
       const a = registerApp(c);
       info = makeInfo();
-      writeFileSync(infoPath, JSON.stringify(info, null, 2));
+      writeJsonAtomic(infoPath, info);
       return a;
     },
     removeApp,
