@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '@canopy/config';
 import { createLogger } from '@canopy/logger';
 import { z } from 'zod';
-import { appConfigSchema, runtimeConfigSchema, startEmulator, type EmulatorOptions } from './emulator.js';
+import { appConfigSchema, runtimeConfigSchema, startEmulator, type Emulator, type EmulatorOptions } from './emulator.js';
 
 export * from './emulator.js';
 export { AdjustableClock, manualClock, type Clock } from './clock.js';
@@ -21,7 +21,7 @@ Microsoft identity platform that Canopy uses. For demos, tests and benchmarks; n
 Usage: node apps/graph-emulator/dist/main.js [options]
 
 Options:
-  --state-dir <dir>     CA, token signing key, app credentials and info.json (default ./.graph-emulator)
+  --state-dir <dir>     CA, token signing key, app credentials and info.json (default .canopy/graph-emulator, git-ignored)
   --graph-port <port>   HTTPS port for Graph (/v1.0) and the identity platform (default 8443; 0 = any)
   --admin-port <port>   plain-HTTP admin port on loopback (default 8444; 0 = any)
   --host <ip>           listen address (default 127.0.0.1)
@@ -50,7 +50,18 @@ export const cliConfigSchema = runtimeConfigSchema.extend({
   apps: z.array(appConfigSchema).optional(),
 });
 
-async function main(argv: string[]): Promise<void> {
+export interface CliIo {
+  stdout: { write(s: string): unknown };
+  env: NodeJS.ProcessEnv;
+  /** Log destination (default stdout). */
+  logDestination?: NodeJS.WritableStream;
+}
+
+/**
+ * The CLI without the process around it: parse flags, load configuration (flags > env > file >
+ * defaults), start the emulator and print where it listens. Returns undefined for --help.
+ */
+export async function runCli(argv: string[], io: CliIo = { stdout: process.stdout, env: process.env }): Promise<Emulator | undefined> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -66,15 +77,16 @@ async function main(argv: string[]): Promise<void> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return;
+    io.stdout.write(`${HELP}\n`);
+    return undefined;
   }
-  const logger = createLogger({ name: 'graph-emulator' });
+  const logger = createLogger({ name: 'graph-emulator', ...(io.logDestination ? { destination: io.logDestination } : {}) });
   const loaded = loadConfig(cliConfigSchema, {
     envPrefix: 'CANOPY_GRAPH_EMULATOR',
+    env: io.env,
     file: values.config,
     service: 'graph-emulator',
-    defaults: { stateDir: '.graph-emulator', graphPort: 8443, adminPort: 8444 },
+    defaults: { stateDir: '.canopy/graph-emulator', graphPort: 8443, adminPort: 8444 },
   });
   const options: EmulatorOptions = {
     ...loaded,
@@ -87,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
     logger,
   };
   const em = await startEmulator(options);
-  process.stdout.write(
+  io.stdout.write(
     [
       `Graph emulator (NOT Microsoft Graph; for tests and demos only)`,
       `  Graph:      ${em.graphBaseUrl}`,
@@ -101,6 +113,12 @@ async function main(argv: string[]): Promise<void> {
       '',
     ].join('\n'),
   );
+  return em;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const em = await runCli(argv);
+  if (!em) return;
   const stop = (): void => {
     em.close().then(() => process.exit(0), () => process.exit(1));
   };
