@@ -32,6 +32,8 @@ Options (up, reset, seed):
   --ldap           seed through LDAP (parallel ldapts connections) instead of the offline loader
   --concurrency C  LDAP connections for --ldap (default 4)
   --no-seed        up/reset: do not seed
+  --no-cache       seed for real even when a seeded copy of the forest is cached
+                   (~/.cache/canopy/samba-seeds, keyed by options, versions and sources)
 
 State: $STATE_DIR  (CANOPY_STACK_DIR)
 Cache: $CACHE_DIR  (Kafka jars, Node)
@@ -46,6 +48,7 @@ OPT_FOREST=
 OPT_METHOD=offline
 OPT_CONCURRENCY=4
 OPT_NO_SEED=0
+OPT_NO_CACHE=${CANOPY_STACK_NO_CACHE:-0}
 
 parse_opts() {
   while [ $# -gt 0 ]; do
@@ -59,6 +62,7 @@ parse_opts() {
       --ldap) OPT_METHOD=ldap; shift ;;
       --concurrency) OPT_CONCURRENCY=${2:?}; shift 2 ;;
       --no-seed) OPT_NO_SEED=1; shift ;;
+      --no-cache) OPT_NO_CACHE=1; shift ;;
       -h|--help) usage; exit 0 ;;
       *) die "unknown option $1 (see --help)" ;;
     esac
@@ -91,11 +95,19 @@ write_info() {
 # Seed one forest unless it already holds this exact directory. The offline loader needs the DC
 # stopped (it writes sam.ldb directly), so the DC restarts around it.
 seed_forest() { # key
-  local key=$1 state t
+  local key=$1 state t snap
   forest_vars "$key"
   state=$(CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts seed-status --forest "$key" --users "$OPT_USERS" --seed "$OPT_SEED")
   if [ "$state" = current ]; then log "$key: already seeded with $OPT_USERS users (seed $OPT_SEED)"; return 0; fi
   t=$(now_ms)
+  snap=$(seed_snapshot_path "$key")
+  if [ "$OPT_METHOD" = offline ] && [ $OPT_NO_CACHE = 0 ] && [ -f "$snap" ]; then
+    forest_restore "$key" "$snap"
+    forest_start "$key"
+    write_info
+    ok "$key: restored the seeded forest ($OPT_USERS users) from the cache in $(secs_since "$t") s"
+    return 0
+  fi
   if [ "$state" = other ]; then
     log "$key: holds another seed; re-provisioning the forest first"
     forest_wipe "$key"
@@ -106,6 +118,17 @@ seed_forest() { # key
     forest_stop "$key"
     CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts seed --forest "$key" --users "$OPT_USERS" --seed "$OPT_SEED" --method offline \
       || { forest_start "$key"; die "$key: seeding failed (nothing was committed)"; }
+    if [ $OPT_NO_CACHE = 0 ]; then
+      # Keep a copy of the seeded DC (passwords and keys included: the cache dir is mode 700) so
+      # later up/reset/seed with the same options restore it in a second or two.
+      local tc; tc=$(now_ms)
+      mkdir -p "$(dirname "$snap")"; chmod 700 "$(dirname "$snap")"
+      if tar --sparse -czf "$snap.partial" -C "$FORESTS_DIR" "$key"; then
+        mv "$snap.partial" "$snap"; log "$key: cached the seeded forest in $(secs_since "$tc") s"
+      else
+        rm -f "$snap.partial"; warn "$key: could not cache the seeded forest"
+      fi
+    fi
     forest_start "$key"
   else
     forest_start "$key"
@@ -114,6 +137,24 @@ seed_forest() { # key
   fi
   write_info
   ok "$key: seeded in $(secs_since "$t") s (including DC restart)"
+}
+
+forest_restore() { # key snapshot
+  forest_vars "$1"
+  forest_stop "$1"
+  rm -rf "${F_DIR:?}"
+  mkdir -p "$FORESTS_DIR"
+  tar -xzf "$2" -C "$FORESTS_DIR" || { rm -rf "${F_DIR:?}"; die "$1: cannot restore $2"; }
+}
+
+# Where a seeded copy of forest KEY is cached. The key covers everything that shapes the data:
+# options, Samba version, the state dir (smb.conf holds absolute paths) and our own provisioning,
+# loader and model sources.
+seed_snapshot_path() { # key
+  local h
+  h=$( { echo "$1|$OPT_USERS|$OPT_SEED|$STATE_DIR"; samba --version; cat "$STACK_ROOT/lib/samba.sh" "$STACK_ROOT/lib/ldb_load.py" \
+        "$STACK_ROOT/src/seed/model.ts" "$STACK_ROOT/src/seed/names.ts"; } | sha256sum | cut -c1-16)
+  echo "$CACHE_DIR/samba-seeds/$1-u$OPT_USERS-s$OPT_SEED-$h.tar.gz"
 }
 
 stack_healthy() { [ -f "$STATE_DIR/stack.json" ] && CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts health >/dev/null 2>&1; }
@@ -143,8 +184,17 @@ cmd_up() {
   declare -A took=()
   t=$(now_ms); kafka_up; took[kafka]=$(secs_since "$t"); ok "kafka up in ${took[kafka]} s"
   t=$(now_ms); redis_up; took[redis]=$(secs_since "$t"); ok "redis up in ${took[redis]} s"
+  local snap
+  samba_ensure_installed
   for k in $(forest_keys); do
-    t=$(now_ms); forest_up "$k"; took["samba $k"]=$(secs_since "$t"); ok "samba $k up in ${took["samba $k"]} s"
+    t=$(now_ms)
+    forest_vars "$k"
+    snap=$(seed_snapshot_path "$k")
+    if [ ! -f "$F_DIR/.provisioned" ] && [ $OPT_NO_SEED = 0 ] && [ $OPT_NO_CACHE = 0 ] && [ "$OPT_METHOD" = offline ] && [ -f "$snap" ]; then
+      forest_restore "$k" "$snap"
+      log "$k: restored a seeded copy ($OPT_USERS users) from the cache"
+    fi
+    forest_up "$k"; took["samba $k"]=$(secs_since "$t"); ok "samba $k up in ${took["samba $k"]} s"
   done
   write_info
   if [ $OPT_NO_SEED = 0 ]; then

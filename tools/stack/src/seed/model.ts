@@ -8,7 +8,7 @@
 import { FIXED_PEOPLE, POOLS, type PersonName } from './names.js';
 
 /** Bump when the generated directory changes; seeded forests with another version are re-seeded. */
-export const MODEL_VERSION = 1;
+export const MODEL_VERSION = 2;
 
 export const DEFAULT_USERS = 1000;
 export const DEFAULT_SEED = 1;
@@ -235,10 +235,15 @@ export function buildDirectory(input: DirectoryOptions): DirectoryModel {
   const usedSam = new Set<string>(['administrator', 'guest', 'krbtgt', 'svc-canopy']);
   const usedMail = new Set<string>();
   const usedCn = new Map<string, Set<string>>();
+  // Next suffix to try per base name, so uniqueness stays O(1) per name at 50,000 users.
+  const nextSuffix = new Map<string, number>();
   const uniqueIn = (set: Set<string>, base: string, max = 64) => {
     let candidate = base.slice(0, max);
-    for (let k = 2; set.has(candidate.toLowerCase()); k++)
+    const memo = `${max}|${base.toLowerCase()}`;
+    for (let k = nextSuffix.get(memo) ?? 2; set.has(candidate.toLowerCase()); k++) {
       candidate = `${base.slice(0, max - String(k).length)}${k}`;
+      nextSuffix.set(memo, k + 1);
+    }
     set.add(candidate.toLowerCase());
     return candidate;
   };
@@ -246,7 +251,11 @@ export function buildDirectory(input: DirectoryOptions): DirectoryModel {
     let set = usedCn.get(ou);
     if (!set) usedCn.set(ou, (set = new Set()));
     let candidate = base;
-    for (let k = 2; set.has(candidate.toLowerCase()); k++) candidate = `${base} ${k}`;
+    const memo = `cn|${ou}|${base.toLowerCase()}`;
+    for (let k = nextSuffix.get(memo) ?? 2; set.has(candidate.toLowerCase()); k++) {
+      candidate = `${base} ${k}`;
+      nextSuffix.set(memo, k + 1);
+    }
     set.add(candidate.toLowerCase());
     return candidate;
   };
