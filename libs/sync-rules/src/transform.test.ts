@@ -188,6 +188,24 @@ describe('custom mappings', () => {
     expect(out.op.createOnly).toEqual(['usageLocation']);
   });
 
+  it('leaves a property out of the op when IgnoreFlowIfNullOrEmpty says so, and keeps it otherwise', () => {
+    const r = compileRules({
+      forest: 'x',
+      mappings: { user: { mappings: [{ type: 'expression', target: 'department', expression: 'IgnoreFlowIfNullOrEmpty([department])' }] } },
+    });
+    const e = zoe();
+    expect(op(transform(e, r, ctx)).op.properties.department).toBe('R&D');
+    delete e.attributes.department;
+    const out = op(transform(e, r, ctx));
+    expect('department' in out.op.properties).toBe(false);
+    expect(out.mapped.find((m) => m.target === 'department')?.note).toBe('not flowed (IgnoreFlowIfNullOrEmpty)');
+  });
+
+  it('gives Now() the context time, so transform stays pure', () => {
+    const r = compileRules({ forest: 'x', mappings: { user: { mappings: [{ type: 'expression', target: 'employeeHireDate', expression: 'DateAdd("d", 1, Now())' }] } } });
+    expect(op(transform(zoe(), r, ctx)).op.properties.employeeHireDate).toBe('2026-11-24T12:00:00.000Z');
+  });
+
   it('puts SelectUniqueValue candidates in uniqueCandidates for the writer', () => {
     const r = compileRules({
       forest: 'corp.example.test',

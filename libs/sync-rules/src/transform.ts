@@ -4,7 +4,7 @@ import { CanopyError } from '@canopy/errors';
 import type { CompiledMapping, ForestRules } from './config.js';
 import { ExpressionEvaluationError } from './expr/errors.js';
 import type { EvalEnv } from './expr/functions.js';
-import { UniqueCandidates, asList, isBinary, scalarToString, toNum, type Scalar, type Value } from './expr/values.js';
+import { IgnoreFlow, UniqueCandidates, asList, isBinary, scalarToString, toNum, type Scalar, type Value } from './expr/values.js';
 import type { TargetInfo } from './graph-schema.js';
 import { decideMemberScope, decideScope, objectTypeOf, type ScopingDecision } from './scoping.js';
 
@@ -88,7 +88,7 @@ function transformUnsafe(event: AdObjectEvent, rules: ForestRules, ctx: Transfor
   const binary = event.binaryAttributes ?? {};
   const consistency = own(binary, 'ms-ds-consistencyguid')?.[0] ?? null;
   const anchor = sourceAnchorOf(event.objectGuid, consistency);
-  const env = buildEnv(event, anchor, ctx.newGuid);
+  const env = buildEnv(event, anchor, ctx.newGuid, ctx.now);
 
   if (event.kind === 'TOMBSTONE') {
     if (type === 'contact') return { kind: 'skipped', reason: CONTACT_REASON, scoping: DELETED };
@@ -118,6 +118,10 @@ function transformUnsafe(event: AdObjectEvent, rules: ForestRules, ctx: Transfor
     let candidates: string[] | undefined;
     try {
       const raw = m.evaluate(env);
+      if (raw instanceof IgnoreFlow) {
+        mapped.push({ target: m.target.name, value: null, expression: m.expression, type: m.type, apply: m.apply, fromDefaults: m.fromDefaults, note: 'not flowed (IgnoreFlowIfNullOrEmpty)' });
+        continue;
+      }
       if (raw instanceof UniqueCandidates) {
         candidates = raw.values;
         value = candidates.length ? coerce(candidates[0]!, m.target) : null;
@@ -219,11 +223,12 @@ function own<T>(obj: Record<string, T>, key: string): T | undefined {
 }
 
 /** Attribute lookup for expressions: AD attributes by lower-cased name, then Canopy's virtual attributes. */
-export function buildEnv(event: AdObjectEvent, sourceAnchor: string, newGuid?: () => string): EvalEnv {
+export function buildEnv(event: AdObjectEvent, sourceAnchor: string, newGuid?: () => string, now?: Date): EvalEnv {
   const attrs = event.attributes ?? {};
   const bins = event.binaryAttributes ?? {};
   return {
     newGuid,
+    now: now ? () => now : undefined,
     attr(name: string): Value {
       switch (name) {
         case 'dn':
@@ -299,7 +304,6 @@ function scalarGraph(x: Scalar, type: string): string | number | boolean | null 
     case 'Edm.Binary':
       return isBinary(x) ? Buffer.from(x).toString('base64') : scalarToString(x);
     default:
-      if (x instanceof Date) return x.toISOString();
       return scalarToString(x);
   }
 }

@@ -3,7 +3,7 @@ import { InputError } from '@canopy/errors';
 import { compileExpression, evaluateExpression } from './compile.js';
 import { ExpressionEvaluationError, ExpressionSyntaxError } from './errors.js';
 import { CLOUD_SYNC_FUNCTIONS, FUNCTIONS } from './functions.js';
-import { UniqueCandidates } from './values.js';
+import { IgnoreFlow, UniqueCandidates } from './values.js';
 
 /**
  * One block per function of Microsoft's Cloud Sync expression reference. Cases marked "MS" are
@@ -460,5 +460,63 @@ describe('FormatDateTime dateTimeStyles', () => {
   });
   it('rejects unknown styles', () => {
     expect(() => ev('FormatDateTime("2020-12-31", "Sideways", "yyyy-MM-dd", "yyyy")')).toThrowError(/unknown DateTimeStyles value "sideways"/);
+  });
+});
+
+describe('app-provisioning functions the same engine runs', () => {
+  const cstr = (e: string, a: Record<string, unknown> = {}) => ev(`CStr(${e})`, a);
+  it('MS: CDate returns the UTC instant, printed M/d/yyyy h:mm:ss tt', () => {
+    expect(cstr('CDate([StatusHireDate])', { StatusHireDate: '2020-03-16-07:00' })).toBe('3/16/2020 7:00:00 AM');
+    expect(cstr('CDate("2021-06-30+08:00")')).toBe('6/29/2021 4:00:00 PM');
+    expect(cstr('CDate("2009-06-15T01:45:30-07:00")')).toBe('6/15/2009 8:45:30 AM');
+    expect(() => ev('CDate("someday")')).toThrowError(/not a date/);
+  });
+  it('MS: DateAdd table', () => {
+    const hire = { StatusHireDate: '2012-03-16-07:00' };
+    expect(cstr('DateAdd("d", 7, CDate([StatusHireDate]))', hire)).toBe('3/23/2012 7:00:00 AM');
+    expect(cstr('DateAdd("d", -10, CDate([StatusHireDate]))', hire)).toBe('3/6/2012 7:00:00 AM');
+    expect(cstr('DateAdd("ww", 2, CDate([StatusHireDate]))', hire)).toBe('3/30/2012 7:00:00 AM');
+    expect(cstr('DateAdd("m", 10, CDate([StatusHireDate]))', hire)).toBe('1/16/2013 7:00:00 AM');
+    expect(cstr('DateAdd("yyyy", 2, CDate([StatusHireDate]))', hire)).toBe('3/16/2014 7:00:00 AM');
+  });
+  it('MS: DateDiff table (VB boundary counting)', () => {
+    expect(ev('DateDiff("d", CDate("2021-08-18+08:00"), CDate("2021-08-31+08:00"))')).toBe(13);
+    expect(ev('DateDiff("d", CDate("8/25/2021 5:41:18 PM"), CDate("2012-03-16-07:00"))')).toBe(-3449);
+    expect(ev('DateDiff("ww", CDate("8/25/2021 5:41:18 PM"), CDate("2012-03-16-07:00"))')).toBe(-493);
+    expect(ev('DateDiff("m", CDate("8/25/2021 5:41:18 PM"), CDate("2012-03-16-07:00"))')).toBe(-113);
+    expect(ev('DateDiff("yyyy", CDate("8/25/2021 5:41:18 PM"), CDate("2012-03-16-07:00"))')).toBe(-9);
+    expect(ev('DateDiff("d", CDate("2021-08-31+08:00"), CDate("2021-08-31+08:00"))')).toBe(0);
+    expect(ev('DateDiff("h", CDate("2021-08-24"), CDate("2021-08-25"))')).toBe(24);
+    expect(ev('DateDiff("n", CDate("2021-08-24"), CDate("2021-08-25"))')).toBe(1440);
+    expect(ev('DateDiff("s", CDate("2021-08-24"), CDate("2021-08-25"))')).toBe(86400);
+  });
+  it('MS: Switch([Active], , "1", IIF(DateDiff("d", Now(), CDate([StatusHireDate])) > 5, "False", "True"), "0", "False")', () => {
+    const expr = 'Switch([Active], , "1", IIF(DateDiff("d", Now(), CDate([StatusHireDate])) > 5, "False", "True"), "0", "False")';
+    const now = () => new Date('2021-08-25T17:41:18Z');
+    const compiled = compileExpression(expr);
+    const run = (a: Record<string, string>) => compiled.evaluate({ attr: (n) => a[n] ?? null, now });
+    expect(run({ active: '1', statushiredate: '2021-08-27' })).toBe('True');
+    expect(run({ active: '1', statushiredate: '2021-09-30' })).toBe('False');
+    expect(run({ active: '0', statushiredate: '2021-08-27' })).toBe('False');
+  });
+  it('MS: NumFromDate gives AD large-integer time (the inverse of DateFromNum)', () => {
+    expect(ev('NumFromDate(Join("", FormatDateTime([ContractEndDate], ,"yyyy-MM-ddzzz", "yyyy-MM-dd"), " 23:59:59-08:00"))', { ContractEndDate: '2020-12-31-08:00' })).toBe(
+      '132539615990000000',
+    );
+    expect(ev('DateFromNum(NumFromDate("2012-01-01T23:00:00Z"))')).toEqual(new Date('2012-01-01T23:00:00Z'));
+  });
+  it('MS: PCase examples', () => {
+    expect(ev('PCase([firstName])', { firstName: 'PABLO GONSALVES (SECOND)' })).toBe('Pablo Gonsalves (Second)');
+    expect(ev('PCase([lastName]," \'-")', { lastName: "PINTO-DE'SILVA" })).toBe("Pinto-De'Silva");
+    expect(ev('PCase(Join(" ",[firstName],[lastName]))', { firstName: 'GREGORY', lastName: 'JAMES' })).toBe('Gregory James');
+  });
+  it('MS: IgnoreFlowIfNullOrEmpty([department]) leaves the attribute out of the flow', () => {
+    expect(ev('IgnoreFlowIfNullOrEmpty([department])')).toBeInstanceOf(IgnoreFlow);
+    expect(ev('IgnoreFlowIfNullOrEmpty(Switch([prefix], "", "3443", "Dr.", "3444", "Prof.", "3445", "Prof. Dr."))', { prefix: '9' })).toBeInstanceOf(IgnoreFlow);
+    expect(ev('IgnoreFlowIfNullOrEmpty([department])', { department: 'Sales' })).toBe('Sales');
+  });
+  it('MS: Coalesce([mail],[userPrincipalName]) and Redact', () => {
+    expect(ev('Coalesce([mail],[userPrincipalName])', { userPrincipalName: 'John.Doe@contoso.com' })).toBe('John.Doe@contoso.com');
+    expect(ev('Redact([userPrincipalName])', { userPrincipalName: 'x@y' })).toBe('x@y');
   });
 });

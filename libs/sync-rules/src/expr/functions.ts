@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { dateFromFileTime, formatDate, parseDate, partsOfDate, type DateParts } from './datetime.js';
 import { normalizeDiacritics } from './diacritics.js';
 import { ExpressionEvaluationError } from './errors.js';
+import { PROVISIONING_FUNCTIONS } from './functions-provisioning.js';
 import { compileDotNetRegex, expandDotNetReplacement, replaceAllMatches } from './regex.js';
 import {
+  IgnoreFlow,
   UniqueCandidates,
   asList,
+  mapScalars,
   isBinary,
   isEmptyValue,
   scalarToString,
@@ -23,6 +26,8 @@ export interface EvalEnv {
   attr(lowerName: string): Value;
   /** Source of Guid(); tests and previews inject a deterministic one. */
   newGuid?: () => string;
+  /** Clock of Now(); transform passes its context's time so it stays pure. */
+  now?: () => Date;
 }
 
 export type Thunk = (env: EvalEnv) => Value;
@@ -47,7 +52,7 @@ function eager(fn: (v: Value[], present: boolean[], env: EvalEnv) => Value): Fun
 
 /** Apply a string -> value function to each value of a (possibly multi-valued) source; Null stays Null. */
 function perValue(v: Value, fn: (s: string) => Scalar | Scalar[] | null): Value {
-  if (v === null) return null;
+  if (v === null || v instanceof IgnoreFlow) return null;
   if (Array.isArray(v) || v instanceof UniqueCandidates) {
     const out: Scalar[] = [];
     for (const x of asList(v)) {
@@ -309,7 +314,7 @@ const defs: FunctionDef[] = [
       const one = (x: Scalar) => (isBinary(x) ? Buffer.from(x).toString('base64') : Buffer.from(scalarToString(x), 'utf16le').toString('base64'));
       const v = source!;
       if (v === null) return null;
-      return Array.isArray(v) ? v.map(one) : v instanceof UniqueCandidates ? v.values.map(one) : one(v);
+      return mapScalars(v, one);
     }),
   },
   {
@@ -380,7 +385,7 @@ const defs: FunctionDef[] = [
       const styles = args.length === 4 && present[1] ? parseDateTimeStyles(toStr(args[1]!) ?? '') : DEFAULT_STYLES;
       if (source === null) return null;
       const one = (x: Scalar) => formatDate(applyStyles(dateParts(x, inputFormat), styles), outputFormat);
-      return Array.isArray(source) ? source.map(one) : source instanceof UniqueCandidates ? source.values.map(one) : one(source!);
+      return mapScalars(source, one);
     }),
   },
   { name: 'Guid', min: 0, max: 0, call: (_a, env) => (env.newGuid ? env.newGuid() : randomUUID()) },
@@ -525,7 +530,7 @@ const defs: FunctionDef[] = [
     call: eager(([v]) => {
       const one = (x: Scalar) => (isBinary(x) ? sidToString(x) : /^S-\d/i.test(scalarToString(x)) ? scalarToString(x) : sidToString(Buffer.from(scalarToString(x), 'base64')));
       if (v === null) return null;
-      return Array.isArray(v) ? v.map(one) : v instanceof UniqueCandidates ? v.values.map(one) : one(v!);
+      return mapScalars(v, one);
     }),
   },
   { name: 'StripSpaces', min: 1, max: 1, call: eager(([v]) => perValue(v!, (s) => s.replace(/ /g, ''))) },
@@ -586,7 +591,7 @@ const defs: FunctionDef[] = [
 ];
 
 /** Functions by lower-cased name (names are matched case-insensitively). */
-export const FUNCTIONS: ReadonlyMap<string, FunctionDef> = new Map(defs.map((d) => [d.name.toLowerCase(), d]));
+export const FUNCTIONS: ReadonlyMap<string, FunctionDef> = new Map([...defs, ...PROVISIONING_FUNCTIONS].map((d) => [d.name.toLowerCase(), d]));
 
 /** Names of the functions of Microsoft's Cloud Sync expression reference, all implemented here. */
 export const CLOUD_SYNC_FUNCTIONS = [

@@ -9,7 +9,15 @@ import { formatDate, partsOfDate } from './datetime.js';
  * Binary attributes (objectGUID, objectSid, ms-DS-ConsistencyGuid) are Uint8Array.
  */
 export type Scalar = string | number | boolean | Date | Uint8Array;
-export type Value = null | Scalar | Scalar[] | UniqueCandidates;
+export type Value = null | Scalar | Scalar[] | UniqueCandidates | IgnoreFlow;
+
+/** What IgnoreFlowIfNullOrEmpty returns for an empty value: the mapping layer leaves the property out. */
+export class IgnoreFlow {
+  static readonly instance = new IgnoreFlow();
+  private constructor() {
+    // a singleton: compare with instanceof
+  }
+}
 
 /** What SelectUniqueValue returns: candidates in order; the Graph writer picks the first free one. */
 export class UniqueCandidates {
@@ -22,7 +30,7 @@ export class UniqueCandidates {
 export const isBinary = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 
 export function asList(v: Value): Scalar[] {
-  if (v === null) return [];
+  if (v === null || v instanceof IgnoreFlow) return [];
   if (Array.isArray(v)) return v;
   if (v instanceof UniqueCandidates) return v.values;
   return [v];
@@ -45,7 +53,7 @@ export function scalarToString(v: Scalar): string {
 
 /** A single string from a value; a multi-valued value gives its first element. */
 export function toStr(v: Value): string | null {
-  if (v === null) return null;
+  if (v === null || v instanceof IgnoreFlow) return null;
   if (Array.isArray(v) || v instanceof UniqueCandidates) {
     const list = asList(v);
     return list.length ? scalarToString(list[0]!) : null;
@@ -103,7 +111,7 @@ export function toBool(v: Value, fn = 'CBool'): boolean {
 }
 
 function single(v: Value): Scalar | null {
-  if (v === null) return null;
+  if (v === null || v instanceof IgnoreFlow) return null;
   if (Array.isArray(v) || v instanceof UniqueCandidates) {
     const list = asList(v);
     return list.length ? list[0]! : null;
@@ -112,8 +120,16 @@ function single(v: Value): Scalar | null {
 }
 
 export function isEmptyValue(v: Value): boolean {
-  if (v === null) return true;
+  if (v === null || v instanceof IgnoreFlow) return true;
   if (Array.isArray(v)) return v.length === 0 || v.every((x) => x === '');
   if (v instanceof UniqueCandidates) return v.values.length === 0;
   return v === '';
+}
+
+/** Apply `one` to each value (a multi-valued value stays multi-valued); Null and IgnoreFlow give Null. */
+export function mapScalars<T extends Scalar>(v: Value, one: (x: Scalar) => T): T | T[] | null {
+  if (v === null || v instanceof IgnoreFlow) return null;
+  if (Array.isArray(v)) return v.map(one);
+  if (v instanceof UniqueCandidates) return v.values.map(one);
+  return one(v);
 }
