@@ -23,6 +23,27 @@ import { tlsOptions, type KafkaOptions } from './kafka-options.js';
 
 export type HeaderValue = string | Buffer;
 
+/**
+ * A namespace isolates several Canopy installations (or test suites) on one Kafka cluster: every
+ * topic and consumer group name gets the prefix on the way out and loses it on the way in, so
+ * the rest of the code only ever sees the names libs/contracts defines.
+ */
+export class TopicNamespace {
+  readonly prefix: string;
+  constructor(namespace = '') {
+    this.prefix = namespace ? `${namespace}.` : '';
+  }
+  to(name: string): string {
+    return this.prefix + name;
+  }
+  from(name: string): string {
+    return this.prefix && name.startsWith(this.prefix) ? name.slice(this.prefix.length) : name;
+  }
+  owns(name: string): boolean {
+    return !this.prefix || name.startsWith(this.prefix);
+  }
+}
+
 export interface OutgoingMessage {
   key: string | Buffer | null;
   value: Buffer | null;
@@ -122,6 +143,7 @@ export class KafkaProducer {
   constructor(
     private readonly producer: Producer,
     private readonly log: Logger,
+    private readonly ns: TopicNamespace = new TopicNamespace(),
   ) {}
 
   /** Send with acks=all; resolves once every in-sync replica has the records. */
@@ -129,7 +151,7 @@ export class KafkaProducer {
     if (messages.length === 0) return [];
     try {
       const res = await this.producer.send({
-        topic,
+        topic: this.ns.to(topic),
         acks: -1,
         messages: messages.map((m) => ({
           key: m.key,
@@ -139,7 +161,7 @@ export class KafkaProducer {
           ...(m.timestamp === undefined ? {} : { timestamp: String(m.timestamp) }),
         })),
       });
-      return res.map((r) => ({ topic: r.topicName, partition: r.partition, baseOffset: r.baseOffset ?? '-1' }));
+      return res.map((r) => ({ topic: this.ns.from(r.topicName), partition: r.partition, baseOffset: r.baseOffset ?? '-1' }));
     } catch (err) {
       throw classifyKafkaError(err, `send to ${topic} failed`);
     }
@@ -150,7 +172,7 @@ export class KafkaProducer {
     const topicMessages = batches
       .filter((b) => b.messages.length)
       .map((b) => ({
-        topic: b.topic,
+        topic: this.ns.to(b.topic),
         messages: b.messages.map((m) => ({ key: m.key, value: m.value, headers: toKafkaHeaders(m.headers) })),
       }));
     if (!topicMessages.length) return;
@@ -169,7 +191,7 @@ export class KafkaProducer {
    */
   async transaction(): Promise<KafkaTransaction> {
     try {
-      return new KafkaTransaction(await this.producer.transaction());
+      return new KafkaTransaction(await this.producer.transaction(), this.ns);
     } catch (err) {
       throw classifyKafkaError(err, 'begin transaction failed');
     }
@@ -191,13 +213,16 @@ export class KafkaProducer {
 
 /** One open Kafka transaction (see KafkaProducer.transaction). */
 export class KafkaTransaction {
-  constructor(private readonly tx: Transaction) {}
+  constructor(
+    private readonly tx: Transaction,
+    private readonly ns: TopicNamespace = new TopicNamespace(),
+  ) {}
 
   async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     try {
       await this.tx.send({
-        topic,
+        topic: this.ns.to(topic),
         acks: -1,
         messages: messages.map((m) => ({
           key: m.key,
@@ -240,13 +265,14 @@ export class KafkaConsumer {
     private readonly admin: KafkaAdmin,
     readonly options: ConsumerOptions,
     private readonly log: Logger,
+    private readonly ns: TopicNamespace = new TopicNamespace(),
   ) {
     this.#consumer = this.#create();
   }
 
   #create(): Consumer {
     return this.kafka.consumer({
-      groupId: this.options.groupId,
+      groupId: this.ns.to(this.options.groupId),
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1_048_576,
       readUncommitted: this.options.readCommitted === false,
@@ -297,7 +323,10 @@ export class KafkaConsumer {
     this.#subscribedTopics = new Set(topics);
     await this.#consumer.connect();
     if (topics.length) {
-      await this.#consumer.subscribe({ topics, fromBeginning: this.#subscription!.fromBeginning ?? false });
+      await this.#consumer.subscribe({
+        topics: topics.map((t) => this.ns.to(t)),
+        fromBeginning: this.#subscription!.fromBeginning ?? false,
+      });
     }
     const handler = this.#handler!;
     await this.#consumer.run({
@@ -307,9 +336,10 @@ export class KafkaConsumer {
       partitionsConsumedConcurrently: 1,
       eachBatch: async (payload: EachBatchPayload) => {
         const { batch } = payload;
-        const messages = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
+        const topic = this.ns.from(batch.topic);
+        const messages = batch.messages.map((m) => toIncoming(topic, batch.partition, m));
         await handler(
-          { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, messages },
+          { topic, partition: batch.partition, highWatermark: batch.highWatermark, messages },
           {
             resolveOffset: (offset) => payload.resolveOffset(offset),
             commit: () => payload.commitOffsetsIfNecessary(),
@@ -346,15 +376,15 @@ export class KafkaConsumer {
   }
 
   pause(topics: string[]): void {
-    this.#consumer.pause(topics.map((topic) => ({ topic })));
+    this.#consumer.pause(topics.map((topic) => ({ topic: this.ns.to(topic) })));
   }
 
   resume(topics: string[]): void {
-    this.#consumer.resume(topics.map((topic) => ({ topic })));
+    this.#consumer.resume(topics.map((topic) => ({ topic: this.ns.to(topic) })));
   }
 
   seek(topic: string, partition: number, offset: string): void {
-    this.#consumer.seek({ topic, partition, offset });
+    this.#consumer.seek({ topic: this.ns.to(topic), partition, offset });
   }
 
   /** Stop fetching, let the in-flight batch finish, commit what it resolved, leave the group. */
@@ -367,7 +397,10 @@ export class KafkaConsumer {
 
 export class KafkaAdmin {
   #connected: Promise<void> | undefined;
-  constructor(private readonly admin: Admin) {}
+  constructor(
+    private readonly admin: Admin,
+    private readonly ns: TopicNamespace = new TopicNamespace(),
+  ) {}
 
   #connect(): Promise<void> {
     return (this.#connected ??= this.admin.connect());
@@ -376,7 +409,7 @@ export class KafkaAdmin {
   async listTopics(): Promise<string[]> {
     await this.#connect();
     try {
-      return await this.admin.listTopics();
+      return (await this.admin.listTopics()).filter((t) => this.ns.owns(t)).map((t) => this.ns.from(t));
     } catch (err) {
       throw classifyKafkaError(err, 'list topics failed');
     }
@@ -392,7 +425,7 @@ export class KafkaAdmin {
       await this.admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((t) => ({
-          topic: t.name,
+          topic: this.ns.to(t.name),
           numPartitions: t.partitions,
           replicationFactor: t.replicationFactor ?? -1,
           configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
@@ -408,7 +441,7 @@ export class KafkaAdmin {
 
   async deleteTopics(names: string[]): Promise<void> {
     await this.#connect();
-    await this.admin.deleteTopics({ topics: names }).catch((err: unknown) => {
+    await this.admin.deleteTopics({ topics: names.map((n) => this.ns.to(n)) }).catch((err: unknown) => {
       throw classifyKafkaError(err, 'delete topics failed');
     });
   }
@@ -416,21 +449,21 @@ export class KafkaAdmin {
   /** Low and high watermarks per partition. */
   async topicOffsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {
     await this.#connect();
-    const res = await this.admin.fetchTopicOffsets(topic);
+    const res = await this.admin.fetchTopicOffsets(this.ns.to(topic));
     return res.map((p) => ({ partition: p.partition, low: p.low, high: p.high }));
   }
 
   /** First offset per partition at or after `timestamp` (ms), for replay --from <time>. */
   async offsetsAt(topic: string, timestamp: number): Promise<Array<{ partition: number; offset: string }>> {
     await this.#connect();
-    return this.admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+    return this.admin.fetchTopicOffsetsByTimestamp(this.ns.to(topic), timestamp);
   }
 
   /** A group's committed offsets; with topicOffsets this gives consumer lag. */
   async groupOffsets(groupId: string, topics: string[]): Promise<Array<{ topic: string; partition: number; offset: string }>> {
     await this.#connect();
-    const res = await this.admin.fetchOffsets({ groupId, topics });
-    return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
+    const res = await this.admin.fetchOffsets({ groupId: this.ns.to(groupId), topics: topics.map((t) => this.ns.to(t)) });
+    return res.flatMap((t) => t.partitions.map((p) => ({ topic: this.ns.from(t.topic), partition: p.partition, offset: p.offset })));
   }
 
   /** Lag of a consumer group summed per topic. */
@@ -451,7 +484,7 @@ export class KafkaAdmin {
   /** Move a (stopped) group's offsets, e.g. to replay from a time. */
   async setGroupOffsets(groupId: string, topic: string, partitions: Array<{ partition: number; offset: string }>): Promise<void> {
     await this.#connect();
-    await this.admin.setOffsets({ groupId, topic, partitions });
+    await this.admin.setOffsets({ groupId: this.ns.to(groupId), topic: this.ns.to(topic), partitions });
   }
 
   async disconnect(): Promise<void> {
@@ -474,6 +507,7 @@ function kafkaLogCreator(log: Logger) {
 export class KafkaClient {
   readonly #kafka: Kafka;
   readonly #admin: KafkaAdmin;
+  readonly #ns: TopicNamespace;
   readonly #closeables: Array<{ disconnect(): Promise<void> } | { stop(): Promise<void> }> = [];
 
   constructor(
@@ -504,7 +538,8 @@ export class KafkaClient {
       logCreator: kafkaLogCreator(log),
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
     });
-    this.#admin = new KafkaAdmin(this.#kafka.admin());
+    this.#ns = new TopicNamespace(options.namespace);
+    this.#admin = new KafkaAdmin(this.#kafka.admin(), this.#ns);
   }
 
   admin(): KafkaAdmin {
@@ -524,20 +559,20 @@ export class KafkaClient {
       // An idempotent producer keeps retrying while the broker is away (a stage stalls, it does
       // not drop or reorder); limiting retries would break its sequence guarantees.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
-      ...(options.transactionalId ? { transactionalId: options.transactionalId } : {}),
+      ...(options.transactionalId ? { transactionalId: this.#ns.to(options.transactionalId) } : {}),
     });
     try {
       await producer.connect();
     } catch (err) {
       throw classifyKafkaError(err, 'producer connect failed');
     }
-    const wrapped = new KafkaProducer(producer, this.log);
+    const wrapped = new KafkaProducer(producer, this.log, this.#ns);
     this.#closeables.push(wrapped);
     return wrapped;
   }
 
   consumer(options: ConsumerOptions): KafkaConsumer {
-    const consumer = new KafkaConsumer(this.#kafka, this.#admin, options, this.log);
+    const consumer = new KafkaConsumer(this.#kafka, this.#admin, options, this.log, this.#ns);
     this.#closeables.push(consumer);
     return consumer;
   }
@@ -551,11 +586,11 @@ export class KafkaClient {
     const ends = await this.#admin.topicOffsets(topic);
     const pending = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, e.high]));
     if (pending.size === 0) return 0;
-    const consumer = this.#kafka.consumer({ groupId: `canopy-reader-${randomUUID()}`, allowAutoTopicCreation: false });
+    const consumer = this.#kafka.consumer({ groupId: this.#ns.to(`canopy-reader-${randomUUID()}`), allowAutoTopicCreation: false });
     let count = 0;
     await consumer.connect();
     try {
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.subscribe({ topics: [this.#ns.to(topic)], fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         // A transactional topic may end with a commit/abort marker, which eachMessage never sees:
         // the end-of-batch event still reports the batch's last offset (markers included).
@@ -600,11 +635,11 @@ export class KafkaClient {
       marks.filter((m) => BigInt(m.high) > (start.get(m.partition) ?? 0n)).map((m) => [m.partition, BigInt(m.high)]),
     );
     if (pending.size === 0) return 0;
-    const consumer = this.#kafka.consumer({ groupId: `canopy-range-${randomUUID()}`, allowAutoTopicCreation: false });
+    const consumer = this.#kafka.consumer({ groupId: this.#ns.to(`canopy-range-${randomUUID()}`), allowAutoTopicCreation: false });
     let count = 0;
     await consumer.connect();
     try {
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.subscribe({ topics: [this.#ns.to(topic)], fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         let stopped = false;
         consumer
@@ -636,7 +671,7 @@ export class KafkaClient {
             },
           })
           .then(() => {
-            for (const [partition, offset] of start) consumer.seek({ topic, partition, offset: offset.toString() });
+            for (const [partition, offset] of start) consumer.seek({ topic: this.#ns.to(topic), partition, offset: offset.toString() });
           })
           .catch(reject);
       });

@@ -11,6 +11,14 @@ export const kafkaOptionsSchema = z.object({
     .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
     .refine((v) => v.length > 0, 'at least one broker address (host:port) is required'),
   clientId: z.string().min(1).default('canopy'),
+  /**
+   * Isolates this installation on a shared cluster: every topic and consumer group becomes
+   * `<namespace>.<name>`. Empty (the default) uses the names of libs/contracts as they are.
+   */
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'lower-case letters, digits and dashes')
+    .optional(),
   tls: z
     .object({
       enabled: z.coerce.boolean().default(false),

@@ -132,3 +132,37 @@ describe('reading ranges without a group offset', () => {
     expect(one?.value?.toString()).toBe('7');
   });
 });
+
+describe('namespaces', () => {
+  it('isolate topics and groups of two installations on one cluster', async () => {
+    const info = readStackInfo();
+    const a = new KafkaClient(kafkaOptionsSchema.parse({ brokers: info.kafka.brokers, namespace: `ns-a-${run}` }), log);
+    const b = new KafkaClient(kafkaOptionsSchema.parse({ brokers: info.kafka.brokers, namespace: `ns-b-${run}` }), log);
+    try {
+      await a.admin().ensureTopics([{ name: 'canopy.entra.ops', partitions: 1 }]);
+      await b.admin().ensureTopics([{ name: 'canopy.entra.ops', partitions: 1 }]);
+      expect(await a.admin().listTopics()).toEqual(['canopy.entra.ops']);
+      expect(await client.admin().listTopics()).toContain(`ns-a-${run}.canopy.entra.ops`);
+      await (await a.producer()).send('canopy.entra.ops', [{ key: 'k', value: Buffer.from('from a') }]);
+      await (await b.producer()).send('canopy.entra.ops', [{ key: 'k', value: Buffer.from('from b') }]);
+      const seenA: IncomingMessage[] = [];
+      await a.readToEnd('canopy.entra.ops', (m) => void seenA.push(m));
+      expect(seenA.map((m) => [m.topic, m.value!.toString()])).toEqual([['canopy.entra.ops', 'from a']]);
+      const consumer = b.consumer({ groupId: 'canopy-graph-writer' });
+      const seenB: string[] = [];
+      await consumer.subscribe({ topics: [/^canopy\.entra\./], fromBeginning: true });
+      await consumer.run(async (batch, ctx) => {
+        for (const m of batch.messages) {
+          seenB.push(`${m.topic}:${m.value!.toString()}`);
+          ctx.resolveOffset(m.offset);
+        }
+      });
+      await waitFor('b reads its own', () => seenB.length === 1, { timeoutMs: 30_000 });
+      expect(seenB).toEqual(['canopy.entra.ops:from b']);
+      await consumer.stop();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
