@@ -30,6 +30,8 @@ export const writerConfigSchema = z.object({
   writer: z
     .object({
       groupId: z.string().min(1).default('canopy-graph-writer'),
+      /** Kafka session timeout: how soon a crashed replica's partitions move to the others. */
+      sessionTimeout: duration().default(30_000),
       /** Ops of different anchors applied at once per partition batch. */
       concurrency: z.coerce.number().int().min(1).max(500).default(64),
       /** How long the $batch packer waits for more requests before sending a partial batch. */

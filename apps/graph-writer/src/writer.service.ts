@@ -140,11 +140,11 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
     this.#guard = new DeleteGuard(kafka, this.#producer, redis, this.#topics.heldDeletes, `${cfg.writer.redisPrefix}:${this.#tenantId()}`, this.log);
     await this.#guard.start();
 
-    this.#control = kafka.consumer({ groupId: `${cfg.writer.groupId}-control` });
+    this.#control = kafka.consumer({ groupId: `${cfg.writer.groupId}-control`, sessionTimeoutMs: cfg.writer.sessionTimeout });
     await this.#control.subscribe({ topics: [this.#topics.control], fromBeginning: false });
     await this.#control.run((batch, ctx) => this.#onControl(batch, ctx));
 
-    this.#ops = kafka.consumer({ groupId: cfg.writer.groupId });
+    this.#ops = kafka.consumer({ groupId: cfg.writer.groupId, sessionTimeoutMs: cfg.writer.sessionTimeout });
     await this.#ops.subscribe({ topics: [this.#topics.ops], fromBeginning: true });
     await this.#ops.run((batch, ctx) => this.#onOps(batch, ctx));
     this.readiness.set('writer', true);

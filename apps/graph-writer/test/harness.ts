@@ -223,6 +223,7 @@ export async function startWriter(env: Env, em: EmulatorProcess, extra: Record<s
     CANOPY_WRITER__TOPIC_PREFIX: env.prefix,
     CANOPY_WRITER__REDIS_PREFIX: env.redisPrefix,
     CANOPY_WRITER__GROUP_ID: env.groupId,
+    CANOPY_WRITER__SESSION_TIMEOUT: '10s',
     CANOPY_LOG_LEVEL: process.env.TEST_WRITER_LOG_LEVEL ?? 'info',
     ...(credential === 'certificate'
       ? { CANOPY_GRAPH__CERTIFICATE_FILE: em.app.certificatePath, CANOPY_GRAPH__PRIVATE_KEY_FILE: em.app.privateKeyPath }
