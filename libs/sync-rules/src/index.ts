@@ -5,6 +5,7 @@
 export { transform, coerce, buildEnv, GROUP_TYPE } from './transform.js';
 export type { TransformContext, TransformOutcome, TransformFailure, MappedAttribute, MemberScoping } from './transform.js';
 export { compileRules, forestRulesSchema, mappingSchema } from './config.js';
+export { forestRulesJsonSchema } from './json-schema.js';
 export { rulesFromConfig, type TenantDomains } from './rules-from-config.js';
 export type { ForestRules, ForestRulesConfig, ForestRulesInput, MappingConfig, CompiledMapping } from './config.js';
 export { adEvent, dnRef } from './fixtures.js';
