@@ -7,12 +7,13 @@ import { TOPICS, adObjectsTopic, codecs, guidToString, type EntraOperation } fro
 import { KafkaClient, kafkaOptionsSchema } from '@canopy/kafka';
 import { createLogger } from '@canopy/logger';
 import { userEvent } from '@canopy/transform-batch';
-import { REPO_ROOT, spawnService, stackEnv, waitFor, type SpawnedService } from '@canopy/test-kit';
+import { REPO_ROOT, spawnService, stackEnv, testNamespace, waitFor, type SpawnedService } from '@canopy/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Integration: scheduler and transformer as real processes on the real Kafka and Redis; the CLI
 // as a real process. Snapshots are put on the forest's topic directly (the reader has its own suite).
 const run = randomUUID().slice(0, 8);
+const ns = testNamespace('control-plane');
 const forest = `cp-${run}.example.test`;
 const dc = forest.split('.').map((p) => `DC=${p}`).join(',');
 const token = `token-${run}`;
@@ -57,9 +58,9 @@ function cli(...args: string[]): { status: number | null; stdout: string; stderr
 
 beforeAll(async () => {
   const env = stackEnv();
-  kafka = new KafkaClient(kafkaOptionsSchema.parse({ brokers: env.CANOPY_KAFKA__BROKERS, clientId: `cp-${run}` }), log);
-  scheduler = await spawnService('scheduler', stackEnv({ CANOPY_CONTROL__TOKEN: token, CANOPY_TOPIC_PARTITIONS: '2' }), { timeoutMs: 60_000 });
-  transformer = await spawnService('transformer', stackEnv({ CANOPY_TOPIC_REFRESH_MS: '1000' }), { timeoutMs: 60_000 });
+  kafka = new KafkaClient(kafkaOptionsSchema.parse({ brokers: env.CANOPY_KAFKA__BROKERS, clientId: `cp-${run}`, namespace: ns }), log);
+  scheduler = await spawnService('scheduler', stackEnv({ CANOPY_CONTROL__TOKEN: token, CANOPY_TOPIC_PARTITIONS: '2' }, ns), { timeoutMs: 60_000 });
+  transformer = await spawnService('transformer', stackEnv({ CANOPY_TOPIC_REFRESH_MS: '1000' }, ns), { timeoutMs: 60_000 });
 });
 
 afterAll(async () => {

@@ -1,9 +1,9 @@
-import { spawnService, stackEnv } from '@canopy/test-kit';
+import { spawnService, stackEnv, testNamespace } from '@canopy/test-kit';
 import { describe, expect, it } from 'vitest';
 
 describe('transformer process', () => {
   it('answers /healthz, /readyz and /metrics, and exits 0 on SIGTERM', async () => {
-    const svc = await spawnService('transformer', stackEnv({ CANOPY_CONTROL__TOKEN: 'boot-test-token' }));
+    const svc = await spawnService('transformer', stackEnv({ CANOPY_CONTROL__TOKEN: 'boot-test-token' }, testNamespace('boot')));
     try {
       const health = await fetch(`${svc.url}/healthz`);
       expect(health.status).toBe(200);

@@ -3,12 +3,13 @@ import { encodeConfigDocument, publishConfigDocuments } from '@canopy/central-co
 import { TOPICS, adObjectsTopic, codecs, guidToString, type EntraOperation, type SyncResult } from '@canopy/contracts';
 import { KafkaClient, kafkaOptionsSchema } from '@canopy/kafka';
 import { createLogger } from '@canopy/logger';
-import { spawnService, stackEnv, waitFor, type SpawnedService } from '@canopy/test-kit';
+import { spawnService, stackEnv, testNamespace, waitFor, type SpawnedService } from '@canopy/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userEvent } from '@canopy/transform-batch';
 
 // Integration: real Kafka; the transformer runs as its own process.
 const run = randomUUID().slice(0, 8);
+const ns = testNamespace('transformer');
 const forest = `tx-${run}.example.test`;
 const log = createLogger({ name: 'transformer-test', level: 'warn' });
 let kafka: KafkaClient;
@@ -16,7 +17,7 @@ let transformer: SpawnedService | undefined;
 
 beforeAll(async () => {
   const env = stackEnv();
-  kafka = new KafkaClient(kafkaOptionsSchema.parse({ brokers: env.CANOPY_KAFKA__BROKERS, clientId: `tx-test-${run}` }), log);
+  kafka = new KafkaClient(kafkaOptionsSchema.parse({ brokers: env.CANOPY_KAFKA__BROKERS, clientId: `tx-test-${run}`, namespace: ns }), log);
   await kafka.admin().ensureTopics([
     { name: TOPICS.config.name, partitions: 1, config: TOPICS.config.config },
     { name: TOPICS.entraOps.name, partitions: 3 },
@@ -58,7 +59,7 @@ beforeAll(async () => {
       'transformer-test',
     ),
   ]);
-  transformer = await spawnService('transformer', stackEnv({ CANOPY_TOPIC_REFRESH_MS: '1000' }));
+  transformer = await spawnService('transformer', stackEnv({ CANOPY_TOPIC_REFRESH_MS: '1000' }, ns));
 });
 
 afterAll(async () => {
