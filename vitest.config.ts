@@ -28,7 +28,8 @@ export default defineConfig({
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
           environment: 'node',
           // Projects with integration suites get the real stack (Kafka, Redis, Samba) brought up.
-          globalSetup: existsSync(`${dir}/test`) ? [resolve('tools/stack/src/global-setup.ts')] : [],
+          // (deploy/test needs no stack: it validates the chart, compose file and images offline.)
+          globalSetup: existsSync(`${dir}/test`) && dir !== 'deploy' ? [resolve('tools/stack/src/global-setup.ts')] : [],
           // Integration suites talk to real services on a shared 2-core machine.
           testTimeout: 60_000,
           hookTimeout: 180_000,
