@@ -256,8 +256,8 @@ take_lock() {
   mkdir -p "$STATE_DIR"
   exec 9>"$STATE_DIR/.lock"
   if ! flock -n 9; then
-    log "another scripts/stack command holds $STATE_DIR/.lock; waiting ..."
-    flock 9
+    log "another scripts/stack command holds $STATE_DIR/.lock; waiting (up to 15 min) ..."
+    flock -w 900 9 || die "gave up waiting for $STATE_DIR/.lock"
   fi
 }
 

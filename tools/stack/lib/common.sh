@@ -90,7 +90,8 @@ stop_pidfile() { # pidfile name
 # Start a command detached in its own session; records its pid. start_detached PIDFILE LOGFILE CMD...
 start_detached() {
   local pidfile=$1 logfile=$2; shift 2
-  setsid "$@" >>"$logfile" 2>&1 < /dev/null &
+  # 9>&-: the daemon must not inherit the stack lock (fd 9), or every later `up` waits for it.
+  setsid "$@" >>"$logfile" 2>&1 < /dev/null 9>&- &
   local pid=$!
   write_pidfile "$pidfile" "$pid"
 }
@@ -103,7 +104,8 @@ ensure_apt() {
   local cmd=$1; shift
   local missing=() p
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    # (no `| grep -q` under pipefail: grep exiting early would fail the pipe with SIGPIPE)
+    [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" == *"install ok installed"* ]] || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "missing Debian packages (${missing[*]}); installing them needs root"

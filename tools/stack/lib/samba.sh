@@ -28,7 +28,7 @@ samba_ensure_installed() {
 }
 
 ensure_loopback_ip() { # ip
-  if ! ip -4 addr show dev lo | grep -q "inet $1/"; then
+  if [[ "$(ip -4 -o addr show dev lo)" != *"inet $1/"* ]]; then
     ip addr add "$1/32" dev lo 2>/dev/null || die "cannot add $1/32 to lo (needs root / CAP_NET_ADMIN)"
   fi
 }
