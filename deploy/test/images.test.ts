@@ -1,0 +1,101 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: plain ESM script without type declarations
+import { IMAGES } from '../scripts/gen-dockerfiles.mjs';
+import { parseDockerfile } from './dockerfile-lint.js';
+import { isIgnored, parseDockerignore } from './dockerignore.js';
+import { REPO } from './tools.js';
+
+/*
+ * No Docker engine here, so this runs each Dockerfile's build stage by hand: the tracked files
+ * that .dockerignore lets through are copied to a temporary /src, the stage's RUN commands run there
+ * (/out moved into the temporary folder), and the runtime tree they assemble must start with
+ * Node alone: `node apps/<app>/dist/main.js --help` loads every module of the app, so a package
+ * that is missing at run time (a dev dependency, a lib's dist, a data file) fails it.
+ * Set CANOPY_DEPLOY_IMAGES=ad-reader,scheduler to run fewer images.
+ */
+
+interface Image { app: string }
+const wanted = process.env.CANOPY_DEPLOY_IMAGES?.split(',').map((s) => s.trim()).filter(Boolean);
+const images = (IMAGES as Image[]).filter((i) => !wanted || wanted.includes(i.app));
+const work = mkdtempSync(join(tmpdir(), 'canopy-images-'));
+const base = join(work, 'base');
+
+function sh(script: string, cwd: string): void {
+  const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60_000 });
+  if (r.status !== 0) throw new Error(`in ${cwd}: ${script}\nexit ${r.status ?? r.signal}\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+}
+
+/** The build stage's RUN commands, with BuildKit flags dropped and /out moved to `out`. */
+function buildRuns(app: string, out: string): string[] {
+  const { stages } = parseDockerfile(readFileSync(join(REPO, 'apps', app, 'Dockerfile'), 'utf8'));
+  const build = stages.find((s) => s.name === 'build');
+  if (!build) throw new Error(`apps/${app}/Dockerfile has no build stage`);
+  const workdir = build.instructions.find((i) => i.keyword === 'WORKDIR')?.args;
+  expect(workdir).toBe('/src');
+  const copies = build.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+  expect(copies).toEqual(['. .']);
+  return build.instructions
+    .filter((i) => i.keyword === 'RUN')
+    .map((i) => i.args.replace(/--mount=\S+\s+/g, '').replace(/\/out\b/g, out));
+}
+
+beforeAll(() => {
+  // The build context: the files git tracks (as CI's fresh clone has them; untracked work in
+  // progress stays out) minus .dockerignore.
+  const rules = parseDockerignore(readFileSync(join(REPO, '.dockerignore'), 'utf8'));
+  const files = execFileSync('git', ['ls-files', '--cached', '-z'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    .split('\0')
+    .filter((f) => f && !isIgnored(f, rules) && existsSync(join(REPO, f)) && statSync(join(REPO, f)).isFile());
+  for (const f of files) {
+    mkdirSync(dirname(join(base, f)), { recursive: true });
+    cpSync(join(REPO, f), join(base, f), { preserveTimestamps: true });
+  }
+  // Every Dockerfile starts with the same `npm ci`: run it once and copy the result per image.
+  const first = buildRuns(images[0]!.app, '/unused')[0]!;
+  expect(first).toMatch(/^npm ci\b/);
+  for (const img of images) expect(buildRuns(img.app, '/unused')[0]).toBe(first);
+  sh(first, base);
+}, 20 * 60_000);
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe.each(images.map((i) => i.app))('image %s (build stage run without Docker)', (app) => {
+  const src = join(work, `src-${app}`);
+  const out = join(work, `out-${app}`);
+
+  beforeAll(() => {
+    cpSync(base, src, { recursive: true, verbatimSymlinks: true });
+    for (const run of buildRuns(app, out).slice(1)) sh(run, src);
+  }, 15 * 60_000);
+
+  it('the runtime tree starts: node apps/<app>/dist/main.js --help', () => {
+    const r = spawnSync(process.execPath, ['--enable-source-maps', `apps/${app}/dist/main.js`, '--help'], {
+      cwd: out,
+      encoding: 'utf8',
+      env: { PATH: dirname(process.execPath), NODE_ENV: 'production', HOME: out },
+      timeout: 60_000,
+    });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/usage/i);
+  });
+
+  it('holds no dev dependency, no TypeScript source and only this app', () => {
+    const root = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    for (const dep of Object.keys(root.dependencies)) expect(existsSync(join(out, 'node_modules', dep)), dep).toBe(true);
+    for (const dev of Object.keys(root.devDependencies)) expect(existsSync(join(out, 'node_modules', dev)), dev).toBe(false);
+    expect(readdirSync(join(out, 'apps'))).toEqual([app]);
+    expect(existsSync(join(out, 'apps', app, 'src'))).toBe(false);
+    const tsFiles = execFileSync('find', [join(out, 'apps'), join(out, 'libs'), '-name', '*.ts', '!', '-name', '*.d.ts'], { encoding: 'utf8' }).trim();
+    expect(tsFiles).toBe('');
+    // Workspace links of other apps and tools are gone; the libs' links resolve.
+    for (const name of readdirSync(join(out, 'node_modules/@canopy'))) {
+      expect(existsSync(join(out, 'node_modules/@canopy', name)), `@canopy/${name}`).toBe(true);
+    }
+  });
+});
