@@ -84,6 +84,13 @@ export interface EmulatorOptions extends RuntimeConfig {
   apps?: AppConfig[];
   /** Token audience. Default https://graph.microsoft.com. */
   resource?: string;
+  /**
+   * Host name clients use (info.json URLs, MSAL authority). Default: `host`, or 127.0.0.1 when
+   * listening on all interfaces. Links in responses follow each request's own Host header.
+   */
+  publicHost?: string;
+  /** Extra names and IPs for the server certificate (always 127.0.0.1 and localhost), e.g. a compose service name. */
+  tlsHosts?: string[];
   /** Time source; defaults to an AdjustableClock on wall time (advance with clock.advance). */
   clock?: Clock;
   logger?: Logger;
@@ -162,6 +169,7 @@ export interface Emulator extends EmulatorInfo {
 // ---- helpers --------------------------------------------------------------------------------
 
 const MAX_BODY = 4 * 1024 * 1024;
+class BodyTooLargeError extends Error {}
 const MAX_ADMIN_BODY = 256 * 1024 * 1024;
 
 function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer> {
@@ -171,7 +179,7 @@ function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > max) {
-        reject(new Error('body too large'));
+        reject(new BodyTooLargeError(`request body larger than ${max} bytes`));
         req.destroy();
         return;
       }
@@ -247,7 +255,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const verifiedDomains = (): string[] => [initialDomain, ...cfg.domains.map((d) => d.toLowerCase())];
 
-  const tls = ensureTls(stateDir);
+  const publicHost = options.publicHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  const tls = ensureTls(stateDir, [...new Set(['127.0.0.1', 'localhost', publicHost, ...(options.tlsHosts ?? [])])]);
   const signingKeyPem = ensureSigningKey(stateDir);
   const counters = new Counters();
   const faults = new FaultInjector(counters, { ...DEFAULT_FAULTS, ...options.faults });
@@ -366,6 +375,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
 
     const m = /^\/([^/]+)\/(oauth2\/v2\.0\/token|v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys)$/.exec(path);
+    const requestBase = headers.host ? `https://${headers.host}` : graphBase;
     if (m) {
       const tenantSeg = decodeURIComponent(m[1]!);
       const noStore = { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache', 'x-ms-request-id': randomUUID() };
@@ -381,7 +391,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           basic = { id: decodeURIComponent(id ?? ''), secret: decodeURIComponent(secret ?? '') };
         }
         try {
-          const out = identity.issue(tenantSeg, new URLSearchParams(raw.toString('utf8')), basic);
+          const out = identity.issue(tenantSeg, new URLSearchParams(raw.toString('utf8')), basic, requestBase);
           counters.token(true);
           send(res, 200, noStore, out);
         } catch (err) {
@@ -395,8 +405,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         send(res, 400, noStore, new TokenError(400, 'invalid_tenant', 90002, `Tenant '${tenantSeg}' not found.`).body(clock.now()));
         return;
       }
-      if (m[2] === 'discovery/v2.0/keys') send(res, 200, {}, identity.jwks());
-      else send(res, 200, {}, identity.openidConfiguration(tenantSeg));
+      if (m[2] === 'discovery/v2.0/keys') send(res, 200, {}, identity.jwks(requestBase));
+      else send(res, 200, {}, identity.openidConfiguration(tenantSeg, requestBase));
       return;
     }
     send(res, 404, {}, { error: { code: 'NotFound', message: `No route for ${path} (the emulator serves /v1.0 and /{tenant}/oauth2/v2.0/token).` } });
@@ -404,13 +414,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const graphServer = createHttpsServer({ key: tls.serverKeyPem, cert: tls.serverCertPem, keepAliveTimeout: 65_000 }, (req, res) => {
     onGraph(req, res).catch((err: unknown) => {
+      if (err instanceof BodyTooLargeError) {
+        if (!res.headersSent) send(res, 413, { Connection: 'close' }, { error: { code: 'RequestEntityTooLarge', message: err.message } });
+        return;
+      }
       log?.error({ err }, 'graph emulator request failed');
       if (!res.headersSent) send(res, 500, {}, { error: { code: 'UnknownError', message: `Emulator bug: ${(err as Error).message}` } });
       else res.destroy();
     });
   });
   const graphPort = await listen(graphServer, options.graphPort ?? 0, host);
-  graphBase = `https://${host}:${graphPort}`;
+  graphBase = `https://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${graphPort}`;
 
   // ---- configuration and state --------------------------------------------------------------
   const configure = (patch: RuntimeConfig): void => {
@@ -595,7 +609,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return registrations.delete(id);
   };
   const adminPort = await listen(adminServer, options.adminPort ?? 0, host);
-  const adminUrl = `http://${host}:${adminPort}`;
+  const adminUrl = `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${adminPort}`;
 
   // app credential files were written before the port was known: rewrite them
   for (const a of [...emulatorApps]) {
@@ -612,7 +626,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     graphBaseUrl: `${graphBase}/v1.0`,
     authorityHost: graphBase,
     authority: `${graphBase}/${tenantId}`,
-    knownAuthority: `${host}:${graphPort}`,
+    knownAuthority: new URL(graphBase).host,
     tokenEndpoint: identity.tokenEndpoint(tenantId),
     adminUrl,
     caCertPath: tls.caCertPath,

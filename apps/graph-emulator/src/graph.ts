@@ -95,12 +95,17 @@ export class GraphService {
     return this.o.directory;
   }
 
+  /** Base URL of the request being answered (from its Host header), so links work under any name. */
+  private base = '';
+
   private v1(): string {
-    return `${this.o.baseUrl()}/v1.0`;
+    return `${this.base || this.o.baseUrl()}/v1.0`;
   }
 
   /** Answer one request (batch items included). `inBatch` skips the $batch route itself. */
   async handle(req: GraphRequest, inBatch = false): Promise<GraphResponse> {
+    // Routing below is synchronous, so this stays the request's own until it answers.
+    this.base = req.headers.host ? `https://${req.headers.host}` : this.o.baseUrl();
     const requestId = randomUUID();
     const clientRequestId = req.headers['client-request-id'] ?? requestId;
     const headers: Record<string, string> = {
@@ -1014,7 +1019,7 @@ export class GraphService {
       if (failed) {
         res = { status: 424, headers: { 'Content-Type': 'application/json' }, body: { error: { code: 'FailedDependency', message: `Request failed because request ${failed} it depends on failed.` } } };
       } else {
-        const h: Record<string, string | undefined> = { authorization: req.headers.authorization, 'client-request-id': req.headers['client-request-id'] };
+        const h: Record<string, string | undefined> = { authorization: req.headers.authorization, 'client-request-id': req.headers['client-request-id'], host: req.headers.host };
         for (const [k, v] of Object.entries((it.headers ?? {}) as Record<string, string>)) h[k.toLowerCase()] = v;
         let url = it.url as string;
         if (!url.startsWith('/')) url = `/${url}`;

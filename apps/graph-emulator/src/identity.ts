@@ -121,15 +121,15 @@ export class IdentityPlatform {
     return lower === this.o.tenantId || this.o.tenantAliases().some((a) => a.toLowerCase() === lower);
   }
 
-  tokenEndpoint(tenant: string): string {
-    return `${this.o.authorityBase()}/${tenant}/oauth2/v2.0/token`;
+  tokenEndpoint(tenant: string, base = this.o.authorityBase()): string {
+    return `${base}/${tenant}/oauth2/v2.0/token`;
   }
 
-  openidConfiguration(tenant: string): Record<string, unknown> {
-    const base = this.o.authorityBase();
+  /** Discovery document; `base` is the scheme and host the client used (issuer must match it). */
+  openidConfiguration(tenant: string, base = this.o.authorityBase()): Record<string, unknown> {
     const tid = this.o.tenantId;
     return {
-      token_endpoint: this.tokenEndpoint(tenant),
+      token_endpoint: this.tokenEndpoint(tenant, base),
       token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
       jwks_uri: `${base}/${tenant}/discovery/v2.0/keys`,
       response_modes_supported: ['query', 'fragment', 'form_post'],
@@ -154,13 +154,13 @@ export class IdentityPlatform {
     };
   }
 
-  jwks(): Record<string, unknown> {
+  jwks(base = this.o.authorityBase()): Record<string, unknown> {
     const jwk = this.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
-    return { keys: [{ kty: 'RSA', use: 'sig', kid: this.kid, x5t: this.kid, n: jwk.n, e: jwk.e, issuer: `${this.o.authorityBase()}/${this.o.tenantId}/v2.0` }] };
+    return { keys: [{ kty: 'RSA', use: 'sig', kid: this.kid, x5t: this.kid, n: jwk.n, e: jwk.e, issuer: `${base}/${this.o.tenantId}/v2.0` }] };
   }
 
   /** Handle a token request body (already form-decoded). */
-  issue(tenant: string, form: URLSearchParams, basicAuth?: { id: string; secret: string }): Record<string, unknown> {
+  issue(tenant: string, form: URLSearchParams, basicAuth?: { id: string; secret: string }, base = this.o.authorityBase()): Record<string, unknown> {
     const now = this.o.clock.now();
     if (!this.knowsTenant(tenant)) {
       throw new TokenError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
@@ -190,7 +190,9 @@ export class IdentityPlatform {
       if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
         throw new TokenError(400, 'invalid_request', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
       }
-      this.verifyAssertion(app, assertion, tenant, now);
+      // The assertion is stamped by the client's wall clock, not by the emulator's (possibly
+      // advanced or frozen) clock, so its time window is checked against wall time.
+      this.verifyAssertion(app, assertion, tenant, Date.now(), base);
       acr = '2';
     } else {
       throw new TokenError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
@@ -234,7 +236,7 @@ export class IdentityPlatform {
     throw new TokenError(400, 'invalid_resource', 500011, `The resource principal named ${res} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
   }
 
-  private verifyAssertion(app: AppRegistration, jwt: string, tenant: string, now: number): void {
+  private verifyAssertion(app: AppRegistration, jwt: string, tenant: string, now: number, base: string): void {
     const parts = jwt.split('.');
     if (parts.length !== 3) throw new TokenError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.');
     let header: Record<string, unknown>;
@@ -264,7 +266,7 @@ export class IdentityPlatform {
         : verify('sha256', data, key, sig);
     if (!ok) throw new TokenError(401, 'invalid_client', 700027, 'Client assertion failed signature validation.');
     const aud = payload.aud;
-    const accepted = [this.tokenEndpoint(tenant), this.tokenEndpoint(this.o.tenantId), `${this.o.authorityBase()}/${this.o.tenantId}/v2.0`];
+    const accepted = [this.tokenEndpoint(tenant, base), this.tokenEndpoint(this.o.tenantId, base), `${base}/${this.o.tenantId}/v2.0`];
     if (typeof aud !== 'string' || !accepted.includes(aud)) {
       throw new TokenError(401, 'invalid_client', 700212, `Client assertion audience claim does not match the token endpoint. Audience: '${String(aud)}'.`);
     }

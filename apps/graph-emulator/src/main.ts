@@ -47,6 +47,9 @@ export const cliConfigSchema = runtimeConfigSchema.extend({
   tenantId: z.string().uuid().optional(),
   tenantName: z.string().regex(/^[a-z0-9]+$/i).optional(),
   resource: z.string().url().optional(),
+  publicHost: z.string().optional(),
+  /** comma list from the environment, or an array in the file */
+  tlsHosts: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v), z.array(z.string())).optional(),
   apps: z.array(appConfigSchema).optional(),
 });
 

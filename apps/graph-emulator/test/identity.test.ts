@@ -127,3 +127,20 @@ describe('Graph rejects bad tokens with its own errors', () => {
     expect(r.body.error.message).toBe('Lifetime validation failed, the token is expired.');
   });
 });
+
+describe('reachable under another name (e.g. a compose service): links follow the Host header', () => {
+  it('MSAL and paging work through https://localhost:PORT as well as 127.0.0.1', async () => {
+    const port = new URL(em.graphUrl).port;
+    const authority = `https://localhost:${port}/${em.tenantId}`;
+    const conf = await (await fetch(`${authority}/v2.0/.well-known/openid-configuration`)).json();
+    expect(conf.issuer).toBe(`https://localhost:${port}/${em.tenantId}/v2.0`);
+    const { ConfidentialClientApplication } = await import('@azure/msal-node');
+    const cca = new ConfidentialClientApplication({
+      auth: { clientId: writer.clientId, authority, knownAuthorities: [`localhost:${port}`], clientCertificate: { thumbprintSha256: writer.thumbprintSha256!, privateKey: writer.privateKeyPem! } },
+    });
+    const r = await cca.acquireTokenByClientCredential({ scopes: scopes() });
+    for (let i = 0; i < 3; i++) await call(em, r!.accessToken, 'POST', '/users', newUser(em));
+    const page = await (await fetch(`https://localhost:${port}/v1.0/users?$top=1`, { headers: { Authorization: `Bearer ${r!.accessToken}` } })).json();
+    expect(page['@odata.nextLink']).toMatch(new RegExp(`^https://localhost:${port}/v1.0/users\\?`));
+  });
+});
