@@ -82,7 +82,7 @@ parse_opts() {
 selected_forests() { if [ -n "$OPT_FOREST" ]; then echo "$OPT_FOREST"; else forest_keys; fi; }
 
 write_info() {
-  local f forests=""
+  local f k realm nb ip host forests=""
   for f in "${FORESTS[@]}"; do
     IFS='|' read -r k realm nb ip host <<< "$f"
     forests+="$k|$realm|$nb|$ip|$host;"
@@ -123,7 +123,7 @@ seed_forest() { # key
       # later up/reset/seed with the same options restore it in a second or two.
       local tc; tc=$(now_ms)
       mkdir -p "$(dirname "$snap")"; chmod 700 "$(dirname "$snap")"
-      if tar --sparse -czf "$snap.partial" -C "$FORESTS_DIR" "$key"; then
+      if tar --sparse --warning=no-file-ignored -czf "$snap.partial" -C "$FORESTS_DIR" "$key"; then
         mv "$snap.partial" "$snap"; log "$key: cached the seeded forest in $(secs_since "$tc") s"
       else
         rm -f "$snap.partial"; warn "$key: could not cache the seeded forest"
