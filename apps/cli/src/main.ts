@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiError, apiOptionsFromEnv } from './api-client.js';
 import { ProgressBar } from './progress.js';
-import { renderJourney, renderStatus, table, type Journey } from './render.js';
+import { renderJourney, renderStatus, table, type ForestStatusView, type Journey } from './render.js';
 
 interface ReplayJob {
   id: string;
@@ -129,12 +129,15 @@ async function run(argv: string[]): Promise<number> {
       }
       throw new UsageError('config needs apply, diff or get');
     }
-    case 'sync':
+    case 'sync': {
+      if (!flags.full) throw new UsageError('sync needs --full (deltas run continuously)');
+      const forest = need(flags.forest, '--forest <name>');
+      return fullSync(api, forest, flags, print);
+    }
     case 'pause':
     case 'resume': {
-      if (command === 'sync' && !flags.full) throw new UsageError('sync needs --full (deltas run continuously)');
       const forest = need(flags.forest, '--forest <name>');
-      const path = command === 'sync' ? 'full-sync' : command;
+      const path = command;
       const res = await api.post<{ timedOut: boolean; acks: Array<{ stage: string; status: string; message: string }> }>(
         `/v1/forests/${encodeURIComponent(forest)}/${path}`,
       );
@@ -238,6 +241,61 @@ async function run(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command: ${command}`);
   }
+}
+
+interface Ack {
+  stage: string;
+  status: string;
+  message: string;
+  details: Record<string, string>;
+}
+
+/**
+ * `sync --full`: restart the forest with a full read, then follow it: the reader's count of
+ * objects read is the total, results recorded since the command are the progress, and the ETA is
+ * bounded by Graph's write quota (unchanged objects cost no write, so it is an upper bound).
+ */
+async function fullSync(api: ApiClient, forest: string, flags: Flags, print: (v: unknown, human: () => string) => void): Promise<number> {
+  const outcomesOf = (s: { forests: ForestStatusView[] }) =>
+    Object.values(s.forests.find((f) => f.forest === forest)?.outcomes ?? {}).reduce((a, b) => a + b, 0);
+  const config = await api.get<{ documents: { global?: { quota?: { writesPerWindow?: number; window?: string | number } } } }>('/v1/config');
+  const quota = config.documents.global?.quota;
+  const windowSeconds = typeof quota?.window === 'number' ? quota.window / 1000 : Number(String(quota?.window ?? '150s').replace(/s$/, '')) || 150;
+  const writesPerSecond = (quota?.writesPerWindow ?? 3000) / windowSeconds;
+  const before = outcomesOf(await api.get<{ forests: ForestStatusView[] }>('/v1/status'));
+  const res = await api.post<{ command: { commandId: string }; timedOut: boolean; acks: Ack[] }>(`/v1/forests/${encodeURIComponent(forest)}/full-sync`);
+  let acks = res.acks;
+  const bar = new ProgressBar(`full sync ${forest}`);
+  const deadline = Date.now() + Number(flags.timeout ?? 3600) * 1000;
+  let total = 0;
+  let stable = 0;
+  let last = -1;
+  while (Date.now() < deadline) {
+    const final = acks.find((a) => a.stage === 'ad-reader' && a.status !== 'ACCEPTED');
+    if (final && final.status !== 'COMPLETED') {
+      bar.done(`full sync ${forest}: ${final.status}: ${final.message}`);
+      return 1;
+    }
+    if (final) total = Number(final.details.objects ?? 0);
+    const s = await api.get<{ forests: ForestStatusView[]; lag: { graphWriter: number | null } }>('/v1/status');
+    const done = outcomesOf(s) - before;
+    const f = s.forests.find((x) => x.forest === forest);
+    const lag = (f?.lag.transformer ?? 0) + (s.lag.graphWriter ?? 0);
+    bar.update(done, Math.max(total, done), final ? `read ${total}, lag ${lag}` : 'reading AD...', final ? Math.max(0, total - done) / writesPerSecond : undefined);
+    if (final && lag === 0) {
+      stable = done === last ? stable + 1 : 0;
+      if (done >= total || stable >= 5) {
+        bar.done(`full sync ${forest}: ${total} objects read, ${done} results recorded`);
+        print({ command: res.command, acks, total, done }, () => '');
+        return 0;
+      }
+    }
+    last = done;
+    await new Promise((r) => setTimeout(r, 1000));
+    if (!final) acks = (await api.get<{ acks: Ack[] }>(`/v1/commands/${res.command.commandId}`)).acks;
+  }
+  bar.done(`full sync ${forest}: still running after ${flags.timeout ?? 3600} s (see canopy status)`);
+  return 1;
 }
 
 function ackSummary(what: string, forest: string, res: { timedOut: boolean; acks: Array<{ stage: string; status: string; message: string }> }): string {
