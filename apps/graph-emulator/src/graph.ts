@@ -203,7 +203,7 @@ export class GraphService {
       throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${c.segs[n - 1] ?? ''}'.`);
     };
     const method = (): never => {
-      throw new GraphError(405, 'Request_BadRequest', `The requested HTTP method '${m}' is not supported on this resource.`);
+      throw new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request uri.');
     };
     if (a?.startsWith('applications(')) return this.applications(c);
     switch (a) {
@@ -795,7 +795,7 @@ export class GraphService {
       this.dir.restore(o);
       return this.ok({ '@odata.context': `${this.v1()}/$metadata#directoryObjects/$entity`, '@odata.type': `#microsoft.graph.${kind}`, ...this.render(o) });
     }
-    throw new GraphError(405, 'Request_BadRequest', `The requested HTTP method '${c.method}' is not supported on this resource.`);
+    throw new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request uri.');
   }
 
   // ---- delta --------------------------------------------------------------------------------
