@@ -20,6 +20,8 @@ export interface DirObject {
   /** Replication lag: reads and references do not see the object before this time. */
   visibleAt: number;
   deletedAt?: number;
+  /** Update lag: what reads see until `until` (the values before the last PATCH). */
+  prev?: { props: Record<string, unknown>; until: number };
   /** A soft-deleted user's real UPN (Entra shows `<idWithoutDashes><upn>` while deleted). */
   savedUpn?: string;
   /** Sequence number of the last change (delta). */
@@ -175,6 +177,8 @@ export interface DirectoryOptions {
   replicationLagMs: number;
   /** Delay before a new directory extension property can be used. */
   extensionPropagationMs: number;
+  /** After a PATCH, reads keep seeing the previous values for this long (0 = read-your-writes). */
+  updateLagMs?: number;
   enforceMailNicknameUniqueness: boolean;
 }
 
@@ -244,6 +248,11 @@ export class Directory {
     return o && o.state === 'deleted' ? o : undefined;
   }
 
+  /** Properties as a read sees them now (the previous values while an update replicates). */
+  readProps(o: DirObject): Record<string, unknown> {
+    return o.prev && o.prev.until > this.now() ? o.prev.props : o.props;
+  }
+
   // ---- uniqueness ---------------------------------------------------------------------------
 
   /** Throw Graph's conflict error if another live object holds one of the unique values. */
@@ -303,6 +312,12 @@ export class Directory {
 
   update(o: DirObject, changes: Record<string, unknown>): void {
     const s = this.store(o.kind);
+    const lag = this.options.updateLagMs ?? 0;
+    if (lag > 0) {
+      const now = this.now();
+      if (!o.prev || o.prev.until <= now) o.prev = { props: { ...o.props }, until: now + lag };
+      else o.prev.until = now + lag;
+    }
     s.indexObject(o, false);
     for (const [k, v] of Object.entries(changes)) {
       if (v === undefined) delete o.props[k];

@@ -40,6 +40,8 @@ export const runtimeConfigSchema = z
     replicationLagMs: num().int().min(0),
     /** Delay before a newly registered directory extension property can be used. */
     extensionPropagationMs: num().int().min(0),
+    /** After a PATCH, reads keep returning the previous values for this long. */
+    updateLagMs: num().int().min(0),
     throttle: z.object({
       quotaMultiplier: num().positive(),
       timeScale: num().positive(),
@@ -152,7 +154,7 @@ export interface Emulator extends EmulatorInfo {
   /** MSAL `authorityMetadata` JSON for this tenant (skips discovery). */
   authorityMetadata(): string;
   configure(patch: RuntimeConfig): void;
-  config(): Required<Pick<RuntimeConfig, 'replicationLagMs' | 'extensionPropagationMs' | 'batchOrder' | 'domains' | 'tokenLifetimeSeconds' | 'enforceMailNicknameUniqueness'>> & { throttle: ThrottleSettings; faults: FaultSettings };
+  config(): Required<Pick<RuntimeConfig, 'replicationLagMs' | 'updateLagMs' | 'extensionPropagationMs' | 'batchOrder' | 'domains' | 'tokenLifetimeSeconds' | 'enforceMailNicknameUniqueness'>> & { throttle: ThrottleSettings; faults: FaultSettings };
   registerApp(cfg: AppConfig): EmulatorApp;
   removeApp(clientId: string): boolean;
   exportState(): EmulatorStateFile;
@@ -248,6 +250,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const cfg = {
     replicationLagMs: options.replicationLagMs ?? 0,
     extensionPropagationMs: options.extensionPropagationMs ?? 0,
+    updateLagMs: options.updateLagMs ?? 0,
     domains: [...(options.domains ?? [])],
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
     enforceMailNicknameUniqueness: options.enforceMailNicknameUniqueness ?? true,
@@ -260,7 +263,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const signingKeyPem = ensureSigningKey(stateDir);
   const counters = new Counters();
   const faults = new FaultInjector(counters, { ...DEFAULT_FAULTS, ...options.faults });
-  const directory = new Directory({ clock, replicationLagMs: cfg.replicationLagMs, extensionPropagationMs: cfg.extensionPropagationMs, enforceMailNicknameUniqueness: cfg.enforceMailNicknameUniqueness });
+  const directory = new Directory({ clock, replicationLagMs: cfg.replicationLagMs, extensionPropagationMs: cfg.extensionPropagationMs, updateLagMs: cfg.updateLagMs, enforceMailNicknameUniqueness: cfg.enforceMailNicknameUniqueness });
   const throttler = new Throttler(clock, { ...DEFAULT_THROTTLE, ...options.throttle }, tenantId, () => directory.users.liveCount);
   const registrations = new Map<string, AppRegistration>();
   const emulatorApps: EmulatorApp[] = [];
@@ -432,6 +435,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (p.replicationLagMs !== undefined) {
       cfg.replicationLagMs = p.replicationLagMs;
       directory.options.replicationLagMs = p.replicationLagMs;
+    }
+    if (p.updateLagMs !== undefined) {
+      cfg.updateLagMs = p.updateLagMs;
+      directory.options.updateLagMs = p.updateLagMs;
     }
     if (p.extensionPropagationMs !== undefined) {
       cfg.extensionPropagationMs = p.extensionPropagationMs;

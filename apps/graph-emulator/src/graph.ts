@@ -360,8 +360,9 @@ export class GraphService {
   }
 
   /** Render an object with Graph's default property set or the $select list. */
-  render(o: DirObject, select?: string[]): Record<string, unknown> {
+  render(o: DirObject, select?: string[], fresh = false): Record<string, unknown> {
     const names = select ?? DEFAULT_SELECT[o.kind];
+    const current = fresh ? o.props : this.dir.readProps(o);
     const props = propertiesOf(o.kind);
     const out: Record<string, unknown> = {};
     for (const name of names) {
@@ -374,7 +375,7 @@ export class GraphService {
         out.passwordProfile = null;
         continue;
       }
-      const v = o.props[name];
+      const v = current[name];
       if (v !== undefined) out[name] = v;
       else {
         const def = props.get(name);
@@ -435,7 +436,7 @@ export class GraphService {
     const now = this.o.clock.now();
     const ok = (o: DirObject): boolean =>
       (source === 'live' ? o.state === 'live' && o.visibleAt <= now : o.state === 'deleted') &&
-      (!f || evaluate(f.ast, (p) => (p === 'id' ? o.id : o.props[p])));
+      (!f || evaluate(f.ast, (p) => (p === 'id' ? o.id : this.dir.readProps(o)[p])));
     const wantCount = countOnly || c.query.get('$count') === 'true';
 
     let cand: Set<string> | undefined;
@@ -517,7 +518,7 @@ export class GraphService {
   }
 
   private created(kind: Kind, o: DirObject): GraphResponse {
-    return this.ok({ '@odata.context': `${this.v1()}/$metadata#${coll(kind)}/$entity`, ...this.render(o, kind === 'group' ? undefined : [...DEFAULT_SELECT.user]) }, 201, {
+    return this.ok({ '@odata.context': `${this.v1()}/$metadata#${coll(kind)}/$entity`, ...this.render(o, kind === 'group' ? undefined : [...DEFAULT_SELECT.user], true) }, 201, {
       Location: `https://graph.microsoft.com/v2/${this.o.tenantId}/directoryObjects/${o.id}/Microsoft.DirectoryServices.${resourceName(kind)}`,
     });
   }
@@ -793,7 +794,7 @@ export class GraphService {
       if (!o) throw notFound(id);
       this.need(c, kind === 'user' ? WRITE_USER : WRITE_GROUP);
       this.dir.restore(o);
-      return this.ok({ '@odata.context': `${this.v1()}/$metadata#directoryObjects/$entity`, '@odata.type': `#microsoft.graph.${kind}`, ...this.render(o) });
+      return this.ok({ '@odata.context': `${this.v1()}/$metadata#directoryObjects/$entity`, '@odata.type': `#microsoft.graph.${kind}`, ...this.render(o, undefined, true) });
     }
     throw new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request uri.');
   }
@@ -852,7 +853,7 @@ export class GraphService {
       const o = store.byId.get(id);
       const current = o ? o.seq === seq : store.tombstones.get(id) === seq;
       if (!current) continue;
-      if (o && o.state === 'live' && o.visibleAt > now) {
+      if (o && o.state === 'live' && (o.visibleAt > now || (o.prev !== undefined && o.prev.until > now))) {
         upto = seq - 1; // not replicated yet: this round ends before it
         break;
       }

@@ -84,6 +84,23 @@ describe('group membership', () => {
   });
 });
 
+describe('update lag', () => {
+  it('after a PATCH, reads and filters return the previous values until the change has replicated', async () => {
+    const client = graphClient(em, token);
+    const u = await client.api('/users').post(newUser(em, { jobTitle: 'Before' }));
+    em.configure({ updateLagMs: 1500 });
+    try {
+      await client.api(`/users/${u.id}`).patch({ jobTitle: 'After' });
+      expect((await client.api(`/users/${u.id}`).select('jobTitle').get()).jobTitle).toBe('Before');
+      expect((await client.api('/users').filter(`jobTitle eq 'After'`).select('id').get()).value).toEqual([]);
+      await advance(1500);
+      expect((await graphClient(em, token).api(`/users/${u.id}`).select('jobTitle').get()).jobTitle).toBe('After');
+    } finally {
+      em.configure({ updateLagMs: 0 });
+    }
+  });
+});
+
 describe('deleted items', () => {
   it('soft-deletes users and groups, restores them with the same id, and purges permanently', async () => {
     const client = graphClient(em, token);
