@@ -167,13 +167,17 @@ export class ForestReader {
           continue;
         }
         this.#d.readiness.set('forest-config', true, `version ${doc.version ?? 'local'}`);
-        const paused = this.#paused || doc.paused;
         if (this.#reconfigure) await this.#setup(doc);
-        if (!paused) await this.#work(doc);
-        this.#d.readiness.set('ldap', true, paused ? 'paused' : 'connected');
+        if (this.#paused || doc.paused) {
+          // Nothing is read while paused; RESUME (or a document change) wakes the loop.
+          this.#d.readiness.set('ldap', true, 'paused');
+          await this.#sleep(5_000);
+          continue;
+        }
+        await this.#work(doc);
+        this.#d.readiness.set('ldap', true, 'connected');
         backoff = 1_000;
-        const sinceLast = Date.now() - this.#lastPoll;
-        const wait = paused ? 60_000 : Math.max(0, doc.schedule.pollInterval - sinceLast);
+        const wait = Math.max(0, doc.schedule.pollInterval - (Date.now() - this.#lastPoll));
         if (!this.#deltaWanted && !this.#tasks.length) await this.#sleep(wait);
       } catch (err) {
         if (!this.#running) break;
@@ -212,6 +216,7 @@ export class ForestReader {
       pageSize: doc.connection.pageSize,
       bindDn: s.ldap.bindDn,
       bindPassword: s.ldap.bindPassword,
+      ca: s.ldap.ca,
       caFile: s.ldap.caFile,
     };
     this.#domains = doc.domains;
@@ -253,7 +258,7 @@ export class ForestReader {
         await this.#conn!.search(`CN=Deleted Objects,${d.namingContext}`, { scope: 'base', filter: '(objectClass=*)', attributes: ['objectGUID'] }, [
           new ShowDeletedControl(),
         ]);
-        this.#d.readiness.set(`deletes:${d.dnsName}`, true, 'tombstones visible');
+        this.#d.readiness.set(`deletes:${d.dnsName}`, true, 'CN=Deleted Objects readable');
       } catch (err) {
         const e = toCanopyError(err);
         if (e.retriable) throw e;
@@ -327,7 +332,15 @@ export class ForestReader {
     this.#commitCheckpoint(startCp);
     let objects = 0;
     let highestUsn = 0;
-    for await (const page of this.#reader!.readAll(d.namingContext)) {
+    // Read the next page from LDAP while the current one is committed to Kafka.
+    const pages = this.#reader!.readAll(d.namingContext);
+    let nextPage = pages.next();
+    for (;;) {
+      const current = await nextPage;
+      if (current.done) break;
+      nextPage = pages.next();
+      nextPage.catch(() => undefined);
+      const page = current.value;
       if (!this.#running) throw new PermanentError('stopping during a full read', { type: 'Reader.Stopping' });
       const ctx = this.#ctx(d, 'FULL', cycleId);
       const events = page.map((e) => buildEvent(e, ctx)).filter((e): e is AdObjectEvent => e !== null);

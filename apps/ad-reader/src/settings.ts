@@ -21,7 +21,11 @@ export const readerSettingsSchema = z.object({
   ldap: z.object({
     bindDn: z.string().min(1),
     bindPassword: secret(),
-    /** PEM of the CA that signed the DC certificate. */
+    /**
+     * PEM text of the CA that signed the DC certificate. CANOPY_LDAP__CA_FILE=<path> fills it
+     * (the *_FILE convention reads the file); `caFile` names the file in a config file.
+     */
+    ca: z.string().optional(),
     caFile: z.string().optional(),
     /** Local override of the document's connection.url (labs, or a site-local DC). */
     url: z.string().regex(/^ldaps?:\/\/[^/]+$/).optional(),

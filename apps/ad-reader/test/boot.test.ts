@@ -1,9 +1,12 @@
-import { spawnService, stackEnv } from '@canopy/test-kit';
+import { spawnService, testNamespace } from '@canopy/test-kit';
 import { describe, expect, it } from 'vitest';
+import { readerEnv, runId, stack } from './support/harness.js';
 
 describe('ad-reader process', () => {
   it('answers /healthz, /readyz and /metrics, and exits 0 on SIGTERM', async () => {
-    const svc = await spawnService('ad-reader', stackEnv({ CANOPY_CONTROL__TOKEN: 'boot-test-token' }));
+    const { corp } = stack();
+    const forest = `adr-boot-${runId()}`;
+    const svc = await spawnService('ad-reader', readerEnv(forest, corp, testNamespace('ad-reader-boot')), { timeoutMs: 30_000 });
     try {
       const health = await fetch(`${svc.url}/healthz`);
       expect(health.status).toBe(200);
@@ -22,11 +25,22 @@ describe('ad-reader process', () => {
     expect(svc.lines.join('\n')).toContain('stopped cleanly');
   });
 
+  it('refuses to start without its settings, naming what is missing', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { REPO_ROOT } = await import('@canopy/test-kit');
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CANOPY_')));
+    const res = spawnSync(process.execPath, ['apps/ad-reader/dist/main.js'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...env, CANOPY_HTTP_PORT: '0' }, timeout: 20_000 });
+    expect(res.status).not.toBe(0);
+    expect(res.stdout + res.stderr).toMatch(/forest/);
+    expect(res.stdout + res.stderr).toMatch(/bindDn|BIND_DN/);
+  });
+
   it('prints --help and exits 0', async () => {
     const { spawnSync } = await import('node:child_process');
     const { REPO_ROOT } = await import('@canopy/test-kit');
     const res = spawnSync(process.execPath, ['apps/ad-reader/dist/main.js', '--help'], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(res.status).toBe(0);
     expect(res.stdout).toContain('CANOPY_HTTP_PORT');
+    expect(res.stdout).toContain('CANOPY_LDAP__BIND_PASSWORD_FILE');
   });
 });

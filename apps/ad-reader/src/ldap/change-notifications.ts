@@ -28,7 +28,7 @@ import { NotificationControl } from './simple-controls.js';
  * DirSync pull (the caller pulls on every reconnect, and polls as a fallback).
  */
 export interface ChangeNotificationOptions
-  extends Pick<LdapConnectionOptions, 'url' | 'startTls' | 'allowInsecure' | 'tlsServerName' | 'caFile' | 'bindDn' | 'bindPassword' | 'timeout'> {
+  extends Pick<LdapConnectionOptions, 'url' | 'startTls' | 'allowInsecure' | 'tlsServerName' | 'ca' | 'caFile' | 'bindDn' | 'bindPassword' | 'timeout'> {
   /** Naming contexts to watch (subtree). */
   bases: string[];
 }

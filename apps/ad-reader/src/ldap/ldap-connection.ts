@@ -18,7 +18,9 @@ export interface LdapConnectionOptions {
   pageSize: number;
   bindDn: string;
   bindPassword: Secret;
-  /** PEM file of the CA that signed the DC's certificate; system CAs when absent. */
+  /** PEM text of the CA that signed the DC's certificate; system CAs when absent (with caFile). */
+  ca?: string | undefined;
+  /** PEM file of that CA. */
   caFile?: string | undefined;
 }
 
@@ -32,11 +34,11 @@ export function transportMode(o: Pick<LdapConnectionOptions, 'url' | 'startTls' 
 }
 
 /** TLS settings: the certificate is always verified (CA file or system store). */
-export function tlsConnectOptions(o: Pick<LdapConnectionOptions, 'url' | 'caFile' | 'tlsServerName'>): ConnectionOptions {
+export function tlsConnectOptions(o: Pick<LdapConnectionOptions, 'url' | 'ca' | 'caFile' | 'tlsServerName'>): ConnectionOptions {
   const host = new URL(o.url).hostname.replace(/^\[|\]$/g, '');
   const isIp = /^[\d.]+$|:/.test(host);
   return {
-    ...(o.caFile ? { ca: [readFileSync(o.caFile, 'utf8')] } : {}),
+    ...(o.ca ? { ca: [o.ca] } : o.caFile ? { ca: [readFileSync(o.caFile, 'utf8')] } : {}),
     rejectUnauthorized: true,
     host,
     ...(o.tlsServerName ? { servername: o.tlsServerName } : isIp ? {} : { servername: host }),
