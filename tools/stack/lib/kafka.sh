@@ -123,25 +123,37 @@ EOF
 kafka_pidfile() { echo "$KAFKA_DIR/kafka.pid"; }
 kafka_running() { pid_alive "$(kafka_pidfile)"; }
 
-kafka_up() {
+# A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what StorageTool
+# random-uuid prints), not starting with '-'. Saves a JVM start.
+_kafka_cluster_id() {
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    [ "${id:0:1}" != "-" ] && { echo "$id"; return; }
+  done
+}
+
+# Start the broker without waiting for it (kafka_wait does): it boots while the forests come up.
+kafka_start() {
   if kafka_running && port_open "$KAFKA_HOST" "$KAFKA_PORT"; then log "kafka: already running"; return 0; fi
+  kafka_running && stop_pidfile "$(kafka_pidfile)" kafka
   kafka_ensure_jars
   mkdir -p "$KAFKA_DIR"
+  _kafka_write_config
   if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
-    _kafka_write_config
-    local cid; cid=$(_kafka_java kafka.tools.StorageTool random-uuid 2>>"$KAFKA_DIR/kafka.log" | tail -n1)
-    [ -n "$cid" ] || fail_with_log "kafka: StorageTool random-uuid failed" "$KAFKA_DIR/kafka.log"
+    local cid; cid=$(_kafka_cluster_id)
     echo "$cid" > "$KAFKA_DIR/cluster-id"
     _kafka_java kafka.tools.StorageTool format -t "$cid" -c "$KAFKA_DIR/server.properties" >>"$KAFKA_DIR/kafka.log" 2>&1 \
       || fail_with_log "kafka: storage format failed" "$KAFKA_DIR/kafka.log"
-  else
-    _kafka_write_config
   fi
   echo "$KAFKA_VERSION" > "$KAFKA_DIR/version"
   start_detached "$(kafka_pidfile)" "$KAFKA_DIR/kafka.log" \
     java -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
       -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR/logs" \
       -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties"
+}
+
+kafka_wait() {
   local rc=0
   wait_for 90 "kafka" "$(kafka_pidfile)" port_open "$KAFKA_HOST" "$KAFKA_PORT" || rc=$?
   if [ $rc != 0 ]; then
@@ -150,6 +162,8 @@ kafka_up() {
     fail_with_log "kafka: did not start listening on $KAFKA_HOST:$KAFKA_PORT" "$KAFKA_DIR/kafka.log"
   fi
 }
+
+kafka_up() { kafka_start; kafka_wait; }
 
 kafka_down() { stop_pidfile "$(kafka_pidfile)" kafka; }
 kafka_wipe() { kafka_down; rm -rf "$KAFKA_DIR"; }

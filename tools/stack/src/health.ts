@@ -43,6 +43,8 @@ export function checkRedis(info: StackInfo, timeoutMs = 3000): Promise<Component
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    redis.on('error', () => undefined); // reported through connect()/ping() below
+
     try {
       await redis.connect();
       const pong = await redis.ping();
