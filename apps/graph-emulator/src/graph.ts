@@ -741,6 +741,7 @@ export class GraphService {
 
   private memberOf(c: Ctx, key: string): GraphResponse {
     this.need(c, READ_USER);
+    if (c.query.has('$filter')) throw new GraphError(400, 'Emulator_NotSupported', 'The emulator does not implement $filter on memberOf.');
     const u = this.find('user', key);
     const now = this.o.clock.now();
     const groups = [...(this.dir.memberOf.get(u.id) ?? [])]
