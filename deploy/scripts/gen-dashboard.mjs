@@ -35,36 +35,42 @@ const sel = 'namespace=~"$namespace"';
 const panels = [
   row('Overview', 0),
   stat('Held deletes', `sum(canopy_graph_writer_held_deletes{${sel}})`, { x: 0, y: 1, thresholds: [{ color: 'red', value: 1 }] }),
-  stat('Write quota used', `max(canopy_graph_writer_quota_used_ratio{${sel}})`, { x: 6, y: 1, unit: 'percentunit', thresholds: [{ color: 'orange', value: 0.8 }, { color: 'red', value: 0.95 }] }),
+  stat('Write tokens available', `min(canopy_graph_writer_quota_tokens_available{${sel}})`, { x: 6, y: 1 }),
   stat('429s (15 min)', `sum(increase(canopy_graph_writer_throttled_total{${sel}}[15m]))`, { x: 12, y: 1, thresholds: [{ color: 'orange', value: 1 }] }),
   stat('Oldest reader cookie', `max(canopy_ad_reader_cookie_age_seconds{${sel}})`, { x: 18, y: 1, unit: 's', thresholds: [{ color: 'orange', value: 600 }, { color: 'red', value: 3600 }] }),
   row('Throughput per stage', 5),
-  ts('AD reader: events produced /s by forest', [[`sum by (forest) (rate(canopy_ad_reader_events_produced_total{${sel}}[5m]))`, '{{forest}}']], { x: 0, y: 6, unit: 'ops' }),
-  ts('Transformer: ops /s by type', [[`sum by (op) (rate(canopy_transformer_ops_total{${sel}}[5m]))`, '{{op}}']], { x: 12, y: 6, unit: 'ops' }),
+  ts('AD reader: events produced /s by forest', [[`sum by (forest) (rate(canopy_ad_reader_events_produced_total{${sel}}[5m]))`, '{{forest}}']], { x: 0, y: 6, w: 8, unit: 'ops' }),
+  ts('Transformer: messages in /s by forest', [[`sum by (forest) (rate(canopy_transformer_messages_total{${sel}}[5m]))`, '{{forest}}']], { x: 8, y: 6, w: 8, unit: 'ops' }),
+  ts('Transformer: ops out /s by action', [[`sum by (action) (rate(canopy_transformer_ops_total{${sel}}[5m]))`, '{{action}}']], { x: 16, y: 6, w: 8, unit: 'ops' }),
   ts('Graph writer: writes /s', [[`sum(rate(canopy_graph_writer_writes_total{${sel}}[5m]))`, 'writes']], { x: 0, y: 14, unit: 'ops' }),
-  ts('Graph writer: results /s by outcome', [[`sum by (outcome) (rate(canopy_graph_writer_results_total{${sel}}[5m]))`, '{{outcome}}']], { x: 12, y: 14, unit: 'ops' }),
+  ts('Results /s by outcome', [
+    [`sum by (outcome) (rate(canopy_graph_writer_results_total{${sel}}[5m]))`, 'writer {{outcome}}'],
+    [`sum by (outcome) (rate(canopy_transformer_results_total{${sel}}[5m]))`, 'transformer {{outcome}}'],
+  ], { x: 12, y: 14, unit: 'ops' }),
   row('Lag and latency', 22),
   ts('Consumer lag by stage', [
     [`sum(canopy_transformer_consumer_lag{${sel}})`, 'transformer'],
     [`sum(canopy_graph_writer_consumer_lag{${sel}})`, 'graph-writer'],
-  ], { x: 0, y: 23, unit: 'short', description: 'Messages not yet consumed (sum over partitions).' }),
-  ts('AD -> Graph latency (p50, p95, p99)', [
-    [`histogram_quantile(0.5, sum by (le) (rate(canopy_graph_writer_end_to_end_latency_seconds_bucket{${sel}}[5m])))`, 'p50'],
-    [`histogram_quantile(0.95, sum by (le) (rate(canopy_graph_writer_end_to_end_latency_seconds_bucket{${sel}}[5m])))`, 'p95'],
-    [`histogram_quantile(0.99, sum by (le) (rate(canopy_graph_writer_end_to_end_latency_seconds_bucket{${sel}}[5m])))`, 'p99'],
+  ], { x: 0, y: 23, description: 'Messages not yet consumed, summed over partitions.' }),
+  ts('Graph writer: op to durable result (p50, p95, p99)', [
+    [`histogram_quantile(0.5, sum by (le) (rate(canopy_graph_writer_write_latency_seconds_bucket{${sel}}[5m])))`, 'p50'],
+    [`histogram_quantile(0.95, sum by (le) (rate(canopy_graph_writer_write_latency_seconds_bucket{${sel}}[5m])))`, 'p95'],
+    [`histogram_quantile(0.99, sum by (le) (rate(canopy_graph_writer_write_latency_seconds_bucket{${sel}}[5m])))`, 'p99'],
   ], { x: 12, y: 23, unit: 's' }),
-  ts('Graph request duration p95 by method', [
-    [`histogram_quantile(0.95, sum by (le, method) (rate(canopy_graph_writer_request_duration_seconds_bucket{${sel}}[5m])))`, '{{method}}'],
+  ts('Transformer: batch duration p95 by forest', [
+    [`histogram_quantile(0.95, sum by (le, forest) (rate(canopy_transformer_batch_duration_seconds_bucket{${sel}}[5m])))`, '{{forest}}'],
   ], { x: 0, y: 31, unit: 's' }),
-  ts('Transformer duration p95', [
-    [`histogram_quantile(0.95, sum by (le) (rate(canopy_transformer_duration_seconds_bucket{${sel}}[5m])))`, 'p95'],
-  ], { x: 12, y: 31, unit: 's' }),
+  ts('Graph requests /s by status', [[`sum by (status) (rate(canopy_graph_writer_requests_total{${sel}}[5m]))`, '{{status}}']], { x: 12, y: 31, unit: 'ops' }),
   row('Graph quota and safety', 39),
-  ts('Write quota use', [[`max(canopy_graph_writer_quota_used_ratio{${sel}})`, 'used']], { x: 0, y: 40, w: 8, unit: 'percentunit' }),
+  ts('Write tokens available (shared bucket)', [[`min(canopy_graph_writer_quota_tokens_available{${sel}})`, 'tokens']], { x: 0, y: 40, w: 8 }),
   ts('429 Too Many Requests /s', [[`sum(rate(canopy_graph_writer_throttled_total{${sel}}[5m]))`, '429s']], { x: 8, y: 40, w: 8, unit: 'ops' }),
-  ts('Held deletes by forest', [[`sum by (forest) (canopy_graph_writer_held_deletes{${sel}})`, '{{forest}}']], { x: 16, y: 40, w: 8 }),
-  ts('Reader DirSync cookie age by forest', [[`max by (forest) (canopy_ad_reader_cookie_age_seconds{${sel}})`, '{{forest}}']], { x: 0, y: 48, unit: 's' }),
-  ts('DLQ messages /s', [[`sum(rate(canopy_graph_writer_dlq_total{${sel}}[5m]))`, 'dlq']], { x: 12, y: 48, unit: 'ops' }),
+  ts('Held deletes', [[`max(canopy_graph_writer_held_deletes{${sel}})`, 'held']], { x: 16, y: 40, w: 8 }),
+  ts('Reader DirSync cookie age by forest', [[`max by (forest) (canopy_ad_reader_cookie_age_seconds{${sel}})`, '{{forest}}']], { x: 0, y: 48, w: 8, unit: 's' }),
+  ts('Active reader per forest (lease holders)', [[`sum by (forest) (canopy_ad_reader_lease_held{${sel}})`, '{{forest}}']], { x: 8, y: 48, w: 8, description: 'Exactly 1 per forest is healthy: 0 means no reader holds the lease.' }),
+  ts('Dead letters /s and paused forests', [
+    [`sum by (forest) (rate(canopy_transformer_dead_letters_total{${sel}}[5m]))`, 'dead letters {{forest}}'],
+    [`max(canopy_transformer_paused_forests{${sel}})`, 'paused forests'],
+  ], { x: 16, y: 48, w: 8 }),
 ];
 
 const dashboard = {

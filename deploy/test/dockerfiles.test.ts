@@ -88,3 +88,23 @@ describe('.dockerignore', () => {
     for (const f of workspaceManifests) expect(isIgnored(f, rules), f).toBe(false);
   });
 });
+
+describe('metric names', () => {
+  const doc = readFileSync(join(REPO, 'docs/deployment.md'), 'utf8');
+  const table = doc.slice(doc.indexOf('<!-- metrics:start -->'), doc.indexOf('<!-- metrics:end -->'));
+  const documented = [...table.matchAll(/^\| `(canopy_[a-z0-9_]+)` \|/gm)].map((m) => m[1]!);
+  const dashboard = readFileSync(join(REPO, 'deploy/helm/canopy/files/dashboard.json'), 'utf8');
+  const used = [...new Set([...dashboard.matchAll(/canopy_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')))];
+
+  it('docs/deployment.md lists metrics named canopy_<stage>_<what>[_<unit>]', () => {
+    expect(documented.length).toBeGreaterThan(10);
+    for (const m of documented) expect(m).toMatch(/^canopy_(ad_reader|transformer|graph_writer|scheduler)_[a-z0-9_]+$/);
+  });
+  it('the dashboard uses only documented metrics, and is current with its generator', () => {
+    expect(used.filter((m) => !documented.includes(m))).toEqual([]);
+    for (const m of ['canopy_graph_writer_writes_total', 'canopy_graph_writer_throttled_total', 'canopy_graph_writer_held_deletes', 'canopy_graph_writer_results_total', 'canopy_transformer_ops_total', 'canopy_ad_reader_events_produced_total', 'canopy_ad_reader_cookie_age_seconds', 'canopy_transformer_consumer_lag', 'canopy_graph_writer_consumer_lag']) {
+      expect(used, m).toContain(m);
+    }
+    expect(() => execFileSync(process.execPath, [join(REPO, 'deploy/scripts/gen-dashboard.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
+  });
+});
