@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
@@ -277,5 +277,30 @@ describe('values.schema.json is strict', () => {
     const env = envOf(named(parseManifests(r.stdout), 'Deployment', 'canopy-reader-corp.example').spec.template.spec.containers[0]);
     // Booleans from env are coerced by zod: "false" would read as true, so the chart sets the variable only when true.
     expect(env.CANOPY_KAFKA__TLS__ENABLED).toBeUndefined();
+  });
+});
+
+describe('NOTES.txt', () => {
+  // helm template never renders NOTES.txt and `helm install --dry-run` needs a cluster, so a
+  // copy of the chart renders it through tpl into a ConfigMap.
+  const helmTemplateOf = (chart: string, args: string[]) => run(tools.HELM, ['template', 'canopy', chart, '--namespace', 'canopy', '--kube-version', tools.K8S_VERSION, ...args]);
+  it('renders for default and three-forest values', () => {
+    const render = (args: string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'canopy-notes-'));
+      const chart = join(dir, 'canopy');
+      cpSync(CHART, chart, { recursive: true });
+      cpSync(join(chart, 'templates/NOTES.txt'), join(chart, 'files/notes.tmpl'));
+      writeFileSync(join(chart, 'templates/zz-notes.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ tpl (.Files.Get "files/notes.tmpl") . | quote }}\n');
+      const r = helmTemplateOf(chart, ['--show-only', 'templates/zz-notes.yaml', ...args]);
+      expect(r.status, r.stderr).toBe(0);
+      return parseManifests(r.stdout)[0]!.data.notes as string;
+    };
+    const plain = render([]);
+    expect(plain).toContain('none yet: add entries to `forests`');
+    expect(plain).toContain('ACTION NEEDED: no Graph credentials');
+    const three = render(['-f', THREE_FORESTS]);
+    for (const f of ['corp', 'fabrikam', 'lab']) expect(three).toContain(`canopy-reader-${f}`);
+    expect(three).toContain('KEDA ScaledObjects');
+    expect(three).not.toContain('ACTION NEEDED');
   });
 });
