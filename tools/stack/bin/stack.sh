@@ -44,6 +44,7 @@ EOF
 
 OPT_USERS=${CANOPY_STACK_USERS:-1000}
 OPT_SEED=1
+OPT_EXPLICIT=0   # --users/--seed given: 'up' then insists on exactly that directory
 OPT_FOREST=
 OPT_METHOD=offline
 OPT_CONCURRENCY=4
@@ -53,10 +54,10 @@ OPT_NO_CACHE=${CANOPY_STACK_NO_CACHE:-0}
 parse_opts() {
   while [ $# -gt 0 ]; do
     case "$1" in
-      --users) OPT_USERS=${2:?--users needs a number}; shift 2 ;;
-      --users=*) OPT_USERS=${1#*=}; shift ;;
-      --seed) OPT_SEED=${2:?--seed needs a number}; shift 2 ;;
-      --seed=*) OPT_SEED=${1#*=}; shift ;;
+      --users) OPT_USERS=${2:?--users needs a number}; OPT_EXPLICIT=1; shift 2 ;;
+      --users=*) OPT_USERS=${1#*=}; OPT_EXPLICIT=1; shift ;;
+      --seed) OPT_SEED=${2:?--seed needs a number}; OPT_EXPLICIT=1; shift 2 ;;
+      --seed=*) OPT_SEED=${1#*=}; OPT_EXPLICIT=1; shift ;;
       --forest) OPT_FOREST=${2:?--forest needs a name}; shift 2 ;;
       --forest=*) OPT_FOREST=${1#*=}; shift ;;
       --ldap) OPT_METHOD=ldap; shift ;;
@@ -94,11 +95,14 @@ write_info() {
 
 # Seed one forest unless it already holds this exact directory. The offline loader needs the DC
 # stopped (it writes sam.ldb directly), so the DC restarts around it.
-seed_forest() { # key
+seed_forest() { # key [keep-any]
   local key=$1 state t snap
   forest_vars "$key"
   state=$(CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts seed-status --forest "$key" --users "$OPT_USERS" --seed "$OPT_SEED")
   if [ "$state" = current ]; then log "$key: already seeded with $OPT_USERS users (seed $OPT_SEED)"; return 0; fi
+  # 'up' without --users/--seed keeps whatever directory a forest already holds (e.g. after
+  # `seed --users 50000`); only an unseeded forest gets the default.
+  if [ "${2:-}" = keep-any ] && [ "$state" = other ]; then log "$key: keeping its seeded directory (seed.json)"; return 0; fi
   t=$(now_ms)
   snap=$(seed_snapshot_path "$key")
   if [ "$OPT_METHOD" = offline ] && [ $OPT_NO_CACHE = 0 ] && [ -f "$snap" ]; then
@@ -200,7 +204,7 @@ cmd_up() {
   write_info
   if [ $OPT_NO_SEED = 0 ]; then
     for k in $(forest_keys); do
-      t=$(now_ms); seed_forest "$k"; took["seed $k"]=$(secs_since "$t")
+      t=$(now_ms); seed_forest "$k" "$([ $OPT_EXPLICIT = 1 ] || echo keep-any)"; took["seed $k"]=$(secs_since "$t")
     done
   fi
   echo
@@ -217,9 +221,10 @@ cmd_up() {
 }
 
 all_seeded() {
-  local k
+  local k st
   for k in $(forest_keys); do
-    [ "$(CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts seed-status --forest "$k" --users "$OPT_USERS" --seed "$OPT_SEED" 2>/dev/null)" = current ] || return 1
+    st=$(CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts seed-status --forest "$k" --users "$OPT_USERS" --seed "$OPT_SEED" 2>/dev/null || true)
+    [ "$st" = current ] || { [ $OPT_EXPLICIT = 0 ] && [ "$st" = other ]; } || return 1
   done
 }
 
@@ -304,4 +309,5 @@ main() {
   esac
 }
 
-main "$@"
+# One line, so bash has read it whole before running (the file may change under a running script).
+main "$@"; exit $?
