@@ -146,6 +146,18 @@ export class GraphService {
         return res;
       }
 
+      const query = url.searchParams;
+      const decision = this.o.throttler.check(appId, { method, path, query });
+      cost = decision.cost;
+      headers['x-ms-resource-unit'] = String(cost);
+      if (decision.limitPercentage !== undefined) headers['x-ms-throttle-limit-percentage'] = String(decision.limitPercentage);
+      if (decision.throttled) {
+        this.o.counters.throttled(appId, decision.scope!, decision.information!);
+        throw new GraphError(429, 'TooManyRequests', 'Too many requests.', {
+          headers: { 'Retry-After': String(decision.retryAfterSeconds), 'x-ms-throttle-scope': decision.scope!, 'x-ms-throttle-information': decision.information! },
+        });
+      }
+      // Injected trouble comes after the quota was charged, as a backend failure would.
       const fault = this.o.faults.graphFault(path);
       if (fault === 'throttle') {
         const retryAfter = this.o.faults.settings.throttleRetryAfterSeconds;
@@ -164,17 +176,6 @@ export class GraphService {
         throw new GraphError(fault, code, msg, fault === 503 ? { headers: { 'Retry-After': '1' } } : {});
       }
 
-      const query = url.searchParams;
-      const decision = this.o.throttler.check(appId, { method, path, query });
-      cost = decision.cost;
-      headers['x-ms-resource-unit'] = String(cost);
-      if (decision.limitPercentage !== undefined) headers['x-ms-throttle-limit-percentage'] = String(decision.limitPercentage);
-      if (decision.throttled) {
-        this.o.counters.throttled(appId, decision.scope!, decision.information!);
-        throw new GraphError(429, 'TooManyRequests', 'Too many requests.', {
-          headers: { 'Retry-After': String(decision.retryAfterSeconds), 'x-ms-throttle-scope': decision.scope!, 'x-ms-throttle-information': decision.information! },
-        });
-      }
       if (req.badJson) throw badRequest('Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.', 'BadRequest');
       const segs = path.split('/').filter(Boolean);
       const ctx: Ctx = { claims, appId, headers: req.headers, query, path, segs, method, body: req.body };
