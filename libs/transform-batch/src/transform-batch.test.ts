@@ -57,3 +57,15 @@ describe('transformBatch', () => {
     expect(dead.find((d) => d.sourceOffset === 3)!.value!.toString()).toBe('{"not":"avro at all"}');
   });
 });
+
+describe('oversized operations', () => {
+  it('become a FAILED result and a dead letter instead of a record Kafka would refuse', () => {
+    const huge = userEvent(forest, 'Huge Proxies', { proxyaddresses: Array.from({ length: 40_000 }, (_, i) => `smtp:a-rather-long-alias-number-${i}@corp.example.test`) });
+    const out = transformBatch([msg(codecs.adObjectEvent.encode(huge), 1)], rules, 1);
+    expect(out.ops).toHaveLength(0);
+    const r = codecs.syncResult.decode(out.results[0]!.value);
+    expect(r).toMatchObject({ outcome: 'FAILED', reason: 'operation too large' });
+    expect(r.error!.message).toMatch(/over the 900000-byte limit/);
+    expect(out.deadLetters).toHaveLength(1);
+  });
+});

@@ -14,6 +14,9 @@ import { CanopyError } from '@canopy/errors';
 import type { IncomingMessage, OutgoingMessage } from '@canopy/kafka';
 import { transform, type ForestRules } from '@canopy/sync-rules';
 
+/** Largest encoded op produced; Kafka's default max.message.bytes is 1 MiB. */
+export const MAX_OP_BYTES = 900_000;
+
 export interface BatchOutput {
   ops: OutgoingMessage[];
   results: OutgoingMessage[];
@@ -117,9 +120,32 @@ export function transformBatch(
       configVersion,
       at,
     };
-    if (outcome.kind === 'op') {
-      out.ops.push({ key: keys.entraOp(outcome.op.sourceAnchor), value: codecs.entraOperation.encode(outcome.op), headers });
+    const opBytes = outcome.kind === 'op' ? codecs.entraOperation.encode(outcome.op) : null;
+    if (outcome.kind === 'op' && opBytes!.length <= MAX_OP_BYTES) {
+      out.ops.push({ key: keys.entraOp(outcome.op.sourceAnchor), value: opBytes!, headers });
       count(out.counts.ops, outcome.op.action);
+    } else if (outcome.kind === 'op') {
+      // Kafka refuses records over its max message size (1 MB by default): report, never stall.
+      const error = new CanopyError(
+        `the operation for this object is ${opBytes!.length} bytes, over the ${MAX_OP_BYTES}-byte limit of one Kafka record; reduce the mapped values (e.g. proxyAddresses)`,
+        { type: 'Transform.OpTooLarge' },
+      );
+      out.deadLetters.push({ key: m.key, value: codecs.deadLetter.encode(deadLetterFor(m, error, at)), headers });
+      out.results.push(
+        resultMessage(
+          {
+            ...base,
+            opId: outcome.op.opId,
+            sourceAnchor: outcome.op.sourceAnchor,
+            targetType: outcome.op.targetType,
+            outcome: 'FAILED',
+            reason: 'operation too large',
+            error: { type: error.type, code: null, message: error.message, retriable: false, httpStatus: null, attribute: null, expression: null },
+          },
+          headers,
+        ),
+      );
+      count(out.counts.outcomes, 'FAILED');
     } else if (outcome.kind === 'skipped') {
       out.results.push(
         resultMessage(
