@@ -41,6 +41,12 @@ fail_with_log() { # message logfile
 
 # TCP port open? host port
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+# Fail early when something that is not ours already listens where a component should.
+ensure_port_free() { # host port component
+  if port_open "$1" "$2"; then
+    die "$3: $1:$2 is already in use by another process (not started by this stack); stop it or free the port"
+  fi
+}
 
 # Wait for a predicate, with dots for progress. wait_for SECONDS DESCRIPTION PIDFILE CMD...
 # Fails early when the process in PIDFILE has died.
@@ -48,7 +54,7 @@ wait_for() {
   local timeout=$1 what=$2 pidfile=$3; shift 3
   local start; start=$(now_ms)
   local dots=0
-  while ! "$@" >/dev/null 2>&1; do
+  while ! "$@" >/dev/null 2>&1 || { [ -n "$pidfile" ] && ! pid_alive "$pidfile"; }; do
     if [ -n "$pidfile" ] && ! pid_alive "$pidfile"; then return 2; fi
     if [ $(( $(now_ms) - start )) -gt $((timeout * 1000)) ]; then return 1; fi
     sleep 0.3

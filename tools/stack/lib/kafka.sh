@@ -137,6 +137,8 @@ _kafka_cluster_id() {
 kafka_start() {
   if kafka_running && port_open "$KAFKA_HOST" "$KAFKA_PORT"; then log "kafka: already running"; return 0; fi
   kafka_running && stop_pidfile "$(kafka_pidfile)" kafka
+  ensure_port_free "$KAFKA_HOST" "$KAFKA_PORT" kafka
+  ensure_port_free "$KAFKA_HOST" "$KAFKA_CONTROLLER_PORT" "kafka controller"
   kafka_ensure_jars
   mkdir -p "$KAFKA_DIR"
   _kafka_write_config

@@ -5,10 +5,13 @@ REDIS_DIR="$STATE_DIR/redis"
 
 redis_pidfile() { echo "$REDIS_DIR/redis.pid"; }
 redis_running() { pid_alive "$(redis_pidfile)"; }
+redis_ping() { [ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
 
 redis_up() {
-  if redis_running && port_open "$REDIS_HOST" "$REDIS_PORT"; then log "redis: already running"; return 0; fi
-  ensure_apt redis-server redis-server
+  if redis_running && redis_ping; then log "redis: already running"; return 0; fi
+  ensure_apt redis-server redis-server redis-tools
+  redis_running && stop_pidfile "$(redis_pidfile)" redis
+  ensure_port_free "$REDIS_HOST" "$REDIS_PORT" redis
   mkdir -p "$REDIS_DIR/data"
   cat > "$REDIS_DIR/redis.conf" <<EOF
 # Written by scripts/stack.
@@ -26,7 +29,7 @@ loglevel notice
 EOF
   start_detached "$(redis_pidfile)" "$REDIS_DIR/redis.log" redis-server "$REDIS_DIR/redis.conf"
   local rc=0
-  wait_for 20 redis "$(redis_pidfile)" port_open "$REDIS_HOST" "$REDIS_PORT" || rc=$?
+  wait_for 20 redis "$(redis_pidfile)" redis_ping || rc=$?
   [ $rc = 0 ] || { stop_pidfile "$(redis_pidfile)" redis; fail_with_log "redis: did not start on $REDIS_HOST:$REDIS_PORT" "$REDIS_DIR/redis.log"; }
 }
 

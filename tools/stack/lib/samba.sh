@@ -132,7 +132,10 @@ forest_start() { # key
   forest_vars "$1"
   local key=$1
   if forest_running "$key" && forest_ldaps_ok "$key"; then return 0; fi
+  forest_running "$key" && forest_stop "$key"
   ensure_loopback_ip "$F_IP"
+  ensure_port_free "$F_IP" 636 "samba $key"
+  ensure_port_free "$F_IP" 389 "samba $key"
   mkdir -p "$F_DIR/dc/var/run" "$F_DIR/logs"
   : > "$F_DIR/samba.log"
   start_detached "$(forest_pidfile "$key")" "$F_DIR/samba.log" \
