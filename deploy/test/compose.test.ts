@@ -74,7 +74,7 @@ describe('docker-compose.yml', () => {
   it('the scheduler mounts an initial configuration that names the forests of the readers', () => {
     const vol: string = compose.services.scheduler.volumes[0];
     const [src, dst] = vol.split(':');
-    expect(dst).toBe(compose.services.scheduler.environment.CANOPY_CONFIG__INITIAL_FILE);
+    expect(dst).toBe(compose.services.scheduler.environment.CANOPY_INITIAL_CONFIG);
     const cfg = parse(readFileSync(join(REPO, src!), 'utf8'));
     expect(cfg.forests.map((f: any) => f.name)).toEqual(['lab']);
     expect(cfg.global.tenant.id).toBe(compose.services['graph-writer'].environment.CANOPY_GRAPH__TENANT_ID);

@@ -226,7 +226,7 @@ describe('three-forest render', () => {
     const d = named(three, 'Deployment', 'canopy-scheduler');
     const env = envOf(d.spec.template.spec.containers[0]);
     expect(env.CANOPY_CONTROL__TOKEN_FILE).toBe('/etc/canopy/control/token');
-    expect(env.CANOPY_CONFIG__INITIAL_FILE).toBe('/etc/canopy/config/forests.yaml');
+    expect(env.CANOPY_INITIAL_CONFIG).toBe('/etc/canopy/config/forests.yaml');
     const cm = named(three, 'ConfigMap', 'canopy-config');
     const doc = parse(cm.data['forests.yaml']);
     expect(doc.global.tenant.initialDomain).toBe('contoso.onmicrosoft.com');

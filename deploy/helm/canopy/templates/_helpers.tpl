@@ -97,6 +97,10 @@ canopy.io/forest: {{ .forest }}
   value: {{ join "," $v.kafka.brokers | quote }}
 - name: CANOPY_KAFKA__CLIENT_ID
   value: {{ printf "canopy-%s" .app | quote }}
+{{- with $v.kafka.namespace }}
+- name: CANOPY_KAFKA__NAMESPACE
+  value: {{ . | quote }}
+{{- end }}
 {{- if $v.kafka.tls.enabled }}
 - name: CANOPY_KAFKA__TLS__ENABLED
   value: "true"
