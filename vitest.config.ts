@@ -14,6 +14,9 @@ const roots = ['libs', 'apps', 'tools'].flatMap((dir) =>
 // deploy/ (Dockerfiles, Helm chart, compose) is one project at the top level.
 roots.push({ dir: 'deploy', name: 'deploy' });
 
+/** Projects whose integration tests need none of Kafka, Redis or Samba. */
+const NO_STACK = new Set(['graph-emulator', 'deploy', 'architecture']);
+
 export default defineConfig({
   resolve: { conditions: ['@canopy/source'] },
   ssr: { resolve: { conditions: ['@canopy/source'] } },

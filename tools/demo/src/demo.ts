@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureStackUp, getForest, ldapsClient, readSecret, type ForestInfo, type StackInfo } from '@canopy/stack';
+import { sampleConfigYaml, startPipeline } from './pipeline.js';
 import { KafkaClient, kafkaOptionsSchema } from '@canopy/kafka';
 import { createLogger } from '@canopy/logger';
 import { Attribute, Change } from 'ldapts';
-import { ProcessGroup, type ManagedProcess } from './process-group.js';
 
 const HELP = `scripts/demo: the Canopy demo, from nothing to a synchronised tenant.
 
@@ -28,23 +27,6 @@ const t0 = Date.now();
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const say = (msg: string) => process.stdout.write(`[${elapsed().padStart(7)}] ${msg}\n`);
 
-interface EmulatorInfo {
-  tenantId: string;
-  initialDomain: string;
-  graphBaseUrl: string;
-  authorityHost: string;
-  adminUrl: string;
-  caCertPath: string;
-  apps: Array<{ displayName: string; clientId: string; credentialsPath: string }>;
-  quota: string;
-}
-
-interface AppCredentials {
-  clientId: string;
-  certificatePath: string;
-  privateKeyPath: string;
-}
-
 async function getJson<T>(url: string, token?: string): Promise<T> {
   const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
@@ -64,43 +46,6 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined | nul
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-}
-
-function forestsYaml(info: StackInfo, em: EmulatorInfo, writerClientId: string): string {
-  const forest = (f: ForestInfo, extraRules: string) => `  - name: ${f.name}
-    connection: { url: '${f.ldapsUrl}' }
-    domains: [{ dnsName: ${f.name} }]
-    schedule: { pollInterval: 2m, fullSyncInterval: 7d, notifications: true }
-    rules:
-${extraRules}`;
-  const corp = getForest(info, 'corp');
-  const fab = getForest(info, 'fabrikam');
-  return `# Written by scripts/demo. One OU (Quarantine) and one group (GG-Service-Accounts) are scoped out.
-global:
-  tenant:
-    id: ${em.tenantId}
-    initialDomain: ${em.initialDomain}
-    verifiedDomains: [${corp.name}, ${fab.name}]
-  graph:
-    clientId: ${writerClientId}
-    baseUrl: ${em.graphBaseUrl}
-    authorityHost: ${em.authorityHost}
-forests:
-${forest(
-  corp,
-  `      scoping:
-        ous: { exclude: ['OU=Quarantine,OU=Canopy,${corp.baseDn}'] }
-        filters:
-          - name: not-the-service-accounts-group
-            objectTypes: [group]
-            clauses: [{ attribute: cn, operator: NOT EQUALS, value: GG-Service-Accounts }]
-`,
-)}${forest(
-  fab,
-  `      scoping:
-        ous: { exclude: ['OU=Quarantine,OU=Canopy,${fab.baseDn}'] }
-`,
-)}`;
 }
 
 interface ForestStatus {
@@ -166,78 +111,36 @@ async function main(): Promise<number> {
   const multiplier = Number(values['quota-multiplier'] ?? 1);
   mkdirSync(stateDir, { recursive: true });
   rmSync(join(stateDir, 'logs'), { recursive: true, force: true });
-  const procs = new ProcessGroup(join(stateDir, 'logs'));
+  let stopPipeline: () => Promise<Array<{ name: string; code: number | string }>> = async () => [];
   const stop = async () => {
     say('stopping every process (SIGTERM)');
-    const codes = await procs.stopAll();
+    const codes = await stopPipeline();
     const unclean = codes.filter((c) => c.code !== 0);
     say(unclean.length ? `stopped; not clean: ${unclean.map((c) => `${c.name}=${c.code}`).join(', ')}` : 'all processes stopped cleanly');
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
 
   try {
-    say('1/7 local stack: Kafka, Redis, two Samba AD forests (installs and seeds on first run)');
+    say('1/5 local stack: Kafka, Redis, two Samba AD forests (installs and seeds on first run)');
     const info = await ensureStackUp();
     const corp = getForest(info, 'corp');
-    const fab = getForest(info, 'fabrikam');
     say(`    ${info.forests.map((f) => `${f.name} (${f.seed?.objects ?? '?'} objects)`).join(', ')}; Kafka ${info.kafka.brokers.join(',')}`);
     await resetCanopyState(info);
 
-    say(`2/7 Graph emulator (write quota x${multiplier}${multiplier === 1 ? ", Microsoft's numbers" : ''})`);
-    const emDir = join(stateDir, 'emulator');
-    mkdirSync(emDir, { recursive: true });
-    rmSync(join(emDir, 'info.json'), { force: true });
-    writeFileSync(
-      join(emDir, 'config.json'),
-      JSON.stringify({ domains: [corp.name, fab.name], throttle: { quotaMultiplier: multiplier } }, null, 2),
-    );
-    procs.start('graph-emulator', 'apps/graph-emulator/dist/main.js', {}, [
-      '--state-dir', emDir, '--graph-port', '0', '--admin-port', '0', '--config', join(emDir, 'config.json'),
-    ]);
-    const em = await waitFor('emulator info.json', async () => existsSync(join(emDir, 'info.json')) && (JSON.parse(readFileSync(join(emDir, 'info.json'), 'utf8')) as EmulatorInfo), 30_000);
-    const writerApp = em.apps.find((a) => a.displayName === 'canopy-writer') ?? em.apps[0]!;
-    const creds = JSON.parse(readFileSync(writerApp.credentialsPath, 'utf8')) as AppCredentials;
-    say(`    Graph ${em.graphBaseUrl}, tenant ${em.tenantId} (${em.initialDomain}), admin ${em.adminUrl}`);
-
-    say('3/7 scheduler with the sample configuration (forests.yaml)');
-    const token = randomBytes(24).toString('hex');
-    const tokenFile = join(stateDir, 'control.token');
-    writeFileSync(tokenFile, token, { mode: 0o600 });
-    const configFile = join(stateDir, 'forests.yaml');
-    writeFileSync(configFile, forestsYaml(info, em, creds.clientId));
-    const base = { CANOPY_KAFKA__BROKERS: info.kafka.brokers.join(','), CANOPY_REDIS__URL: info.redis.url };
-    const scheduler = await procs.startApp('scheduler', 'scheduler', {
-      ...base,
-      CANOPY_CONTROL__TOKEN_FILE: tokenFile,
-      CANOPY_INITIAL_CONFIG: configFile,
-      CANOPY_TOPIC_PARTITIONS: '3',
+    say(`2/5 Graph emulator (write quota x${multiplier}${multiplier === 1 ? ", Microsoft's numbers" : ''}), scheduler with the sample configuration, transformer, graph-writer, readers`);
+    const pipeline = await startPipeline({
+      stack: info,
+      stateDir,
+      quotaMultiplier: multiplier,
+      configYaml: (em, clientId) => sampleConfigYaml(info, em, clientId),
+      readers: { corp: 2, fabrikam: 1 },
+      log: (m) => say(`    ${m}`),
     });
-    say(`    control API ${scheduler.url} (token in ${tokenFile}); config in ${configFile}`);
+    stopPipeline = () => pipeline.stop();
+    const { emulator: em, scheduler, token, tokenFile } = pipeline;
+    say(`    config in ${pipeline.configFile}; two corp readers (one active, one standby), one fabrikam reader`);
 
-    say('4/7 transformer, graph-writer, and one ad-reader per forest (two replicas for corp: one active, one standby)');
-    await procs.startApp('transformer', 'transformer', { ...base, CANOPY_TOPIC_REFRESH_MS: '2000' });
-    await procs.startApp('graph-writer', 'graph-writer', {
-      ...base,
-      NODE_EXTRA_CA_CERTS: em.caCertPath,
-      CANOPY_GRAPH__CLIENT_ID: creds.clientId,
-      CANOPY_GRAPH__TENANT_ID: em.tenantId,
-      CANOPY_GRAPH__CERTIFICATE_FILE: creds.certificatePath,
-      CANOPY_GRAPH__PRIVATE_KEY_FILE: creds.privateKeyPath,
-    });
-    const reader = (f: ForestInfo, n: number): Promise<ManagedProcess> =>
-      procs.startApp(`ad-reader-${f.key}-${n}`, 'ad-reader', {
-        ...base,
-        CANOPY_FOREST: f.name,
-        CANOPY_READER_ID: `ad-reader-${f.key}-${n}`,
-        CANOPY_LDAP__BIND_DN: f.syncAccount.dn,
-        CANOPY_LDAP__BIND_PASSWORD_FILE: f.syncAccount.passwordFile,
-        CANOPY_LDAP__CA_FILE: f.caFile,
-      });
-    await reader(corp, 1);
-    await reader(corp, 2);
-    await reader(fab, 1);
-
-    say('5/7 initial sync (progress = Graph results / ops; Graph quota bounds the pace)');
+    say('3/5 initial sync (progress = Graph results / ops; Graph quota bounds the pace)');
     const status = () => getJson<Status>(`${scheduler.url}/v1/status`, token);
     let stableSince = 0;
     let lastDone = -1;
@@ -264,7 +167,7 @@ async function main(): Promise<number> {
     process.stdout.write('\n');
     say(`    initial sync settled in ${((Date.now() - syncStart) / 1000).toFixed(1)} s`);
 
-    say('6/7 a change in AD: set a user\'s title, watch it arrive in Entra');
+    say('4/5 a change in AD: set a user\'s title, watch it arrive in Entra');
     const target = await findSampleUser(corp);
     const newTitle = `Demo Title ${new Date().toISOString().slice(11, 19)}`;
     const client = ldapsClient(corp);
@@ -288,7 +191,7 @@ async function main(): Promise<number> {
     );
     say(`    arrived in Entra ${((Date.now() - changedAt) / 1000).toFixed(2)} s after the LDAP modify (${arrived ? 'jobTitle matches' : ''})`);
 
-    say('7/7 summary');
+    say('5/5 summary');
     const s = await status();
     const state = await getJson<{ directory: { users: unknown[]; groups: unknown[] } }>(`${em.adminUrl}/state`);
     const counters = await getJson<{ writes: number; requests: number; throttled: { total: number } }>(`${em.adminUrl}/counters`);
