@@ -201,8 +201,8 @@ async function seedForest(flags: Map<string, string>): Promise<void> {
   };
   writeFileSync(join(dir, 'seed.json'), `${JSON.stringify(info, null, 2)}\n`);
   console.log(
-    `[seed] ${label}: ${users} users (${result.objects} objects) in ${result.seconds.toFixed(1)} s = ` +
-      `${Math.round(users / result.seconds)} users/s, ${Math.round(result.objects / result.seconds)} objects/s (${method})`,
+    `[seed] ${label}: ${users} users (${result.objects} objects with contacts, groups, OUs) in ${result.seconds.toFixed(1)} s ` +
+      `= ${Math.round(result.objects / result.seconds)} objects/s (${method})`,
   );
 }
 

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@canopy/logger';
 // The stack's smoke test goes through the project's one Kafka wrapper (kafkajs 2.2.4 behind it),
-// so it also proves that client works against the Kafka 4 broker the stack runs. A dev-tool
-// (type:util) test reaching into a data-access lib is deliberate here.
-// eslint-disable-next-line @nx/enforce-module-boundaries
+// so it also proves that client works against the Kafka 4 broker the stack runs.
 import { KafkaClient, kafkaOptionsSchema, type IncomingMessage } from '@canopy/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaMetadata, type StackInfo } from '../src/index.js';
