@@ -20,8 +20,11 @@ Options:
   --state-dir <dir>         demo state (default ~/.local/state/canopy-demo)
   -h, --help                this text
 
-The demo starts from a clean Canopy state on the local stack: it deletes canopy.* topics and
-canopy:* Redis keys first (never anything in AD). Logs of every process: <state-dir>/logs/.`;
+The demo runs in its own namespace on the local stack (Kafka topics demo.canopy.*, Redis keys
+demo:*) and starts from a clean state: it deletes that namespace's topics and keys first (never
+anything in AD, never other namespaces). Logs of every process: <state-dir>/logs/.`;
+
+const NAMESPACE = 'demo';
 
 const t0 = Date.now();
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
@@ -65,8 +68,8 @@ interface Status {
 
 async function resetCanopyState(info: StackInfo): Promise<void> {
   const log = createLogger({ name: 'demo', level: 'warn' });
-  const kafka = new KafkaClient(kafkaOptionsSchema.parse({ brokers: info.kafka.brokers, clientId: 'canopy-demo' }), log);
-  const topics = (await kafka.admin().listTopics()).filter((t) => t.startsWith('canopy.'));
+  const kafka = new KafkaClient(kafkaOptionsSchema.parse({ brokers: info.kafka.brokers, clientId: 'canopy-demo', namespace: NAMESPACE }), log);
+  const topics = await kafka.admin().listTopics();
   if (topics.length) await kafka.admin().deleteTopics(topics);
   await kafka.close();
   const { Redis } = await import('ioredis');
@@ -74,18 +77,18 @@ async function resetCanopyState(info: StackInfo): Promise<void> {
   let cursor = '0';
   let deleted = 0;
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', 'canopy:*', 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${NAMESPACE}:*`, 'COUNT', 1000);
     cursor = next;
     if (keys.length) deleted += await redis.del(...keys);
   } while (cursor !== '0');
   redis.disconnect();
-  say(`clean Canopy state: ${topics.length} topics and ${deleted} Redis keys removed`);
+  say(`clean state in namespace ${NAMESPACE}: ${topics.length} topics and ${deleted} Redis keys removed`);
   // Kafka deletes topics asynchronously: wait until they are gone before anything recreates them.
   await waitFor(
     'topic deletion',
     async () => {
-      const k = new KafkaClient(kafkaOptionsSchema.parse({ brokers: info.kafka.brokers, clientId: 'canopy-demo' }), log);
-      const left = (await k.admin().listTopics()).filter((t) => t.startsWith('canopy.'));
+      const k = new KafkaClient(kafkaOptionsSchema.parse({ brokers: info.kafka.brokers, clientId: 'canopy-demo', namespace: NAMESPACE }), log);
+      const left = await k.admin().listTopics();
       await k.close();
       return left.length === 0;
     },
@@ -132,6 +135,7 @@ async function main(): Promise<number> {
       stack: info,
       stateDir,
       quotaMultiplier: multiplier,
+      namespace: NAMESPACE,
       configYaml: (em, clientId) => sampleConfigYaml(info, em, clientId),
       readers: { corp: 2, fabrikam: 1 },
       log: (m) => say(`    ${m}`),
