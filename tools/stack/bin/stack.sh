@@ -20,7 +20,7 @@ Commands:
   up       Install what is missing, start Kafka, Redis and the Samba forests, seed unseeded
            forests, write stack.json, print status. A no-op on a healthy stack.
   down     Stop what 'up' started (by pid files). Data stays.
-  status   Every component with its address and health (exit 1 when one is down).
+  status   Every component with its address and health (exit 1 when one is down); --json
   reset    Stop, wipe all data (Kafka, Redis, forests), then 'up' again.
   seed     (Re)seed forests with the deterministic directory.
   bench-seed  Seed a throwaway forest (127.0.0.9) and print the rate; the stack is untouched.
@@ -49,6 +49,7 @@ OPT_FOREST=
 OPT_METHOD=offline
 OPT_CONCURRENCY=4
 OPT_NO_SEED=0
+OPT_JSON=0
 OPT_NO_CACHE=${CANOPY_STACK_NO_CACHE:-0}
 
 parse_opts() {
@@ -64,6 +65,7 @@ parse_opts() {
       --concurrency) OPT_CONCURRENCY=${2:?}; shift 2 ;;
       --no-seed) OPT_NO_SEED=1; shift ;;
       --no-cache) OPT_NO_CACHE=1; shift ;;
+      --json) OPT_JSON=1; shift ;;
       -h|--help) usage; exit 0 ;;
       *) die "unknown option $1 (see --help)" ;;
     esac
@@ -166,6 +168,7 @@ stack_healthy() { [ -f "$STATE_DIR/stack.json" ] && CANOPY_STACK_DIR="$STATE_DIR
 cmd_status() {
   if [ ! -f "$STATE_DIR/stack.json" ]; then log "no stack in $STATE_DIR (run: scripts/stack up)"; return 1; fi
   ensure_node
+  if [ $OPT_JSON = 1 ]; then CANOPY_STACK_DIR="$STATE_DIR" run_ts cli.ts health --json; return $?; fi
   local k
   printf '  %-16s %s\n' "kafka" "$(kafka_running && echo "pid $(pidfile_pid "$(kafka_pidfile)")" || echo 'not running')"
   printf '  %-16s %s\n' "redis" "$(redis_running && echo "pid $(pidfile_pid "$(redis_pidfile)")" || echo 'not running')"
