@@ -27,6 +27,9 @@ export const IMAGES = [
     health: 'http://127.0.0.1:8444/healthz',
     stateDir: '/var/lib/graph-emulator',
   },
+  // The admin CLI: a command, not a service (no port, no health check). Point it at the
+  // scheduler with CANOPY_API_URL and CANOPY_API_TOKEN(_FILE).
+  { app: 'cli', description: 'the canopy admin CLI, for jobs and debugging pods', service: false },
 ];
 
 export function render(image) {
@@ -42,9 +45,13 @@ export function render(image) {
     .replaceAll('@DESCRIPTION@', image.description)
     .replaceAll('@RUNTIME_PACKAGES@', packages)
     .replaceAll('@ENV@', Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' '))
-    .replaceAll('@EXPOSE@', (image.expose ?? [image.port]).join(' '))
-    .replaceAll('@HEALTH_URL@', health)
-    .replaceAll('@STATE_DIR@', stateDir);
+    .replaceAll('@STATE_DIR@', stateDir)
+    .replaceAll(
+      '@SERVICE@',
+      image.service === false
+        ? ''
+        : `EXPOSE ${(image.expose ?? [image.port]).join(' ')}\nHEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \\\n  CMD ["node", "-e", "fetch('${health}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]\n`,
+    );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

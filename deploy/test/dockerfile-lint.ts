@@ -64,6 +64,8 @@ export interface LintOptions {
   app: string;
   /** Ports the image must EXPOSE. */
   expose: number[];
+  /** A service (default): must have a HEALTHCHECK on /healthz. A command image (the CLI) need not. */
+  service?: boolean;
 }
 
 /** Returns the rule violations, empty when the Dockerfile is fine. */
@@ -136,9 +138,11 @@ export function lintDockerfile(text: string, opts: LintOptions): string[] {
       if (afterUser.length) errors.push(`${at(afterUser[0]!)}: RUN after USER in the runtime stage`);
     }
     const hc = final.instructions.find((i) => i.keyword === 'HEALTHCHECK');
-    if (!hc) errors.push('runtime stage: no HEALTHCHECK');
-    else if (/^NONE$/i.test(hc.args)) errors.push('runtime stage: HEALTHCHECK NONE');
-    else if (!/\/healthz/.test(hc.args)) errors.push(`${at(hc)}: HEALTHCHECK should call /healthz`);
+    if (opts.service !== false) {
+      if (!hc) errors.push('runtime stage: no HEALTHCHECK');
+      else if (/^NONE$/i.test(hc.args)) errors.push('runtime stage: HEALTHCHECK NONE');
+      else if (!/\/healthz/.test(hc.args)) errors.push(`${at(hc)}: HEALTHCHECK should call /healthz`);
+    }
     const ep = final.instructions.find((i) => i.keyword === 'ENTRYPOINT');
     if (!ep) errors.push('runtime stage: no ENTRYPOINT');
     else {
