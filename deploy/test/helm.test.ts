@@ -304,3 +304,49 @@ describe('NOTES.txt', () => {
     expect(three).not.toContain('ACTION NEEDED');
   });
 });
+
+describe('option variants render valid manifests', () => {
+  const forest = ['--set', 'forests[0].name=corp', '--set', 'forests[0].ldap.bindDn=CN=x', '--set', 'forests[0].ldap.bindPassword=pw', '--set', 'forests[0].dcs.cidrs[0]=10.0.0.0/8'];
+  const variants: Record<string, string[]> = {
+    'client secret, SASL password from values, Redis password, no NetworkPolicies, no SA': [
+      ...forest,
+      '--set', 'graph.auth=clientSecret', '--set', 'graph.clientSecret=s3cret',
+      '--set', 'kafka.sasl.enabled=true', '--set', 'kafka.sasl.password=pw',
+      '--set', 'redis.password=rpw', '--set', 'networkPolicy.enabled=false',
+      '--set', 'serviceAccount.create=false', '--set', 'serviceAccount.name=platform-sa',
+    ],
+    'certificate from values, no autoscaling, no PDBs, no dashboard, kafka namespace': [
+      ...forest,
+      '--set', 'graph.certificate=CERT', '--set', 'graph.privateKey=KEY',
+      '--set', 'transformer.autoscaling.enabled=false', '--set', 'writer.autoscaling.enabled=false',
+      '--set', 'transformer.podDisruptionBudget.enabled=false', '--set', 'reader.podDisruptionBudget.enabled=false',
+      '--set', 'metrics.dashboard.enabled=false', '--set', 'kafka.namespace=team-a',
+    ],
+  };
+  for (const [name, args] of Object.entries(variants)) {
+    it(name, () => {
+      const text = helmTemplate(tools, args);
+      const r = kubeconform(tools, text);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      const ms = parseManifests(text);
+      const writer = named(ms, 'Deployment', 'canopy-graph-writer');
+      const env = envOf(writer.spec.template.spec.containers[0]);
+      if (args.includes('graph.auth=clientSecret')) {
+        expect(env.CANOPY_GRAPH__CLIENT_SECRET_FILE).toBe('/etc/canopy/graph/client-secret');
+        expect(named(ms, 'Secret', 'canopy-graph').stringData['client-secret']).toBe('s3cret');
+        expect(named(ms, 'Secret', 'canopy-kafka-sasl').stringData.password).toBe('pw');
+        expect(env.CANOPY_REDIS__PASSWORD_FILE).toBe('/etc/canopy/redis/redis-password');
+        expect(byKind(ms, 'NetworkPolicy')).toHaveLength(0);
+        expect(byKind(ms, 'ServiceAccount')).toHaveLength(0);
+        expect(writer.spec.template.spec.serviceAccountName).toBe('platform-sa');
+      } else {
+        expect(named(ms, 'Secret', 'canopy-graph').type).toBe('kubernetes.io/tls');
+        expect(byKind(ms, 'HorizontalPodAutoscaler')).toHaveLength(0);
+        expect(writer.spec.replicas).toBe(2);
+        expect(byKind(ms, 'PodDisruptionBudget').map((p) => p.metadata.name).sort()).toEqual(['canopy-graph-writer', 'canopy-scheduler']);
+        expect(env.CANOPY_KAFKA__NAMESPACE).toBe('team-a');
+        expect(ms.find((m) => m.metadata.name === 'canopy-dashboard')).toBeUndefined();
+      }
+    });
+  }
+});
