@@ -228,8 +228,9 @@ export class ForestReader {
       this.#listener = new ChangeNotificationListener(
         { ...options, bases: this.#domains.map((d) => d.namingContext) },
         this.#log,
-        () => {
+        (n) => {
           this.#d.metrics.notifications.inc();
+          this.#log.debug({ dn: n.dn }, 'change notification');
           this.notify();
         },
         {
@@ -404,6 +405,7 @@ export class ForestReader {
     if (!cp) return;
     const started = process.hrtime.bigint();
     const pull = await pullDelta(this.#conn!, d.namingContext, cp.cookie);
+    this.#log.debug({ namingContext: d.namingContext, entries: pull.entries, changed: pull.changed.length, members: pull.membershipTouched.length }, 'DirSync delta pulled');
     const cycleId = `delta-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
     let events: AdObjectEvent[] = [];
     if (pull.changed.length || pull.membershipTouched.length) {

@@ -1,7 +1,7 @@
 import { guidFromString } from '@canopy/contracts';
-import { FilterParser } from 'ldapts';
+import { BerWriter, FilterParser } from 'ldapts';
 import { describe, expect, it } from 'vitest';
-import { chunk, escapeFilterBytes, escapeFilterString, guidEqualityFilter, guidOrFilter } from './guid-filter.js';
+import { andFilter, chunk, escapeFilterBytes, escapeFilterString, guidEqualityFilter, guidOrFilter, guidOrFilterObject } from './guid-filter.js';
 
 describe('GUID filters', () => {
   const g = guidFromString('6f9619ff-8b86-d011-b42d-00cf4fc964ff');
@@ -18,6 +18,18 @@ describe('GUID filters', () => {
     const parsed = FilterParser.parseString(f) as unknown as { filters: Array<{ value: string | Buffer }> };
     expect(parsed.filters).toHaveLength(2);
     expect(guidOrFilter([g])).toBe(guidEqualityFilter(g));
+  });
+
+  it('filter objects carry the raw GUID bytes on the wire (ldapts string parsing would mangle bytes >= 0x80)', () => {
+    const wire = (f: { write(w: BerWriter): void }) => {
+      const w = new BerWriter();
+      f.write(w);
+      return w.buffer;
+    };
+    const obj = wire(andFilter('(objectClass=user)', guidOrFilterObject([g])));
+    expect(obj.includes(g)).toBe(true);
+    const fromString = wire(FilterParser.parseString(guidEqualityFilter(g)));
+    expect(fromString.includes(g)).toBe(false); // why guidOrFilterObject exists
   });
 
   it('refuses wrong sizes and empty batches', () => {

@@ -1,12 +1,13 @@
 import type { Logger } from '@canopy/logger';
 import { ExtendedDnControl, parseExtendedDn } from '../ldap/extended-dn.js';
-import { chunk, guidOrFilter } from '../ldap/guid-filter.js';
+import { andFilter, chunk, guidOrFilterObject } from '../ldap/guid-filter.js';
+import type { Filter } from 'ldapts';
 import type { LdapConnection, LdapEntry } from '../ldap/ldap-connection.js';
 import { ldapResultCode } from '../ldap/ldap-errors.js';
 import { findAttributeKey, nextRangeRequest, parseRangedAttribute } from '../ldap/range-retrieval.js';
 import { ShowDeletedControl } from '../ldap/simple-controls.js';
 import { BINARY_ATTRIBUTES, type RawEntry } from './snapshot-builder.js';
-import { IN_SCOPE_FILTER, scoped } from './scope.js';
+import { IN_SCOPE_FILTER } from './scope.js';
 
 export interface ObjectReaderOptions {
   /** Attributes beyond '*' to read (constructed or operational ones, e.g. msDS-UserAccountControl-Computed). */
@@ -34,7 +35,7 @@ export class ObjectReader {
     return ['*', ...this.options.extraAttributes];
   }
 
-  #searchOptions(filter: string, scope: 'sub' | 'base') {
+  #searchOptions(filter: string | Filter, scope: 'sub' | 'base') {
     return { scope, filter, attributes: this.attributes, explicitBufferAttributes: [...BINARY_ATTRIBUTES] };
   }
 
@@ -51,7 +52,7 @@ export class ObjectReader {
   async readByGuids(namingContext: string, guids: Buffer[]): Promise<RawEntry[]> {
     const out: RawEntry[] = [];
     for (const batch of chunk(guids, this.options.batchSize)) {
-      const entries = await this.conn.search(namingContext, this.#searchOptions(scoped(guidOrFilter(batch)), 'sub'), [
+      const entries = await this.conn.search(namingContext, this.#searchOptions(andFilter(IN_SCOPE_FILTER, guidOrFilterObject(batch)), 'sub'), [
         new ExtendedDnControl(),
         new ShowDeletedControl(),
       ]);
