@@ -129,7 +129,9 @@ seed_forest() { # key [keep-any]
       # later up/reset/seed with the same options restore it in a second or two.
       local tc; tc=$(now_ms)
       mkdir -p "$(dirname "$snap")"; chmod 700 "$(dirname "$snap")"
-      if tar --sparse --warning=no-file-ignored -czf "$snap.partial" -C "$FORESTS_DIR" "$key"; then
+      if (umask 077; tar --sparse --warning=no-file-ignored -czf "$snap.partial" -C "$FORESTS_DIR" "$key"); then
+        # Older copies of the same forest and options (other sources/versions) are stale now.
+        find "$(dirname "$snap")" -maxdepth 1 -name "$key-u$OPT_USERS-s$OPT_SEED-*.tar.gz" ! -name "$(basename "$snap")" -delete
         mv "$snap.partial" "$snap"; log "$key: cached the seeded forest in $(secs_since "$tc") s"
       else
         rm -f "$snap.partial"; warn "$key: could not cache the seeded forest"
@@ -148,9 +150,13 @@ seed_forest() { # key [keep-any]
 forest_restore() { # key snapshot
   forest_vars "$1"
   forest_stop "$1"
+  # Extract beside, then swap: an interrupted restore never leaves a half-restored forest.
+  local tmp="$FORESTS_DIR/.restore-$1"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  tar -xzf "$2" -C "$tmp" || { rm -rf "$tmp"; die "$1: cannot restore $2"; }
   rm -rf "${F_DIR:?}"
-  mkdir -p "$FORESTS_DIR"
-  tar -xzf "$2" -C "$FORESTS_DIR" || { rm -rf "${F_DIR:?}"; die "$1: cannot restore $2"; }
+  mv "$tmp/$1" "$F_DIR"
+  rm -rf "$tmp"
 }
 
 # Where a seeded copy of forest KEY is cached. The key covers everything that shapes the data:
