@@ -122,6 +122,7 @@ async function main(): Promise<number> {
     say(unclean.length ? `stopped; not clean: ${unclean.map((c) => `${c.name}=${c.code}`).join(', ')}` : 'all processes stopped cleanly');
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
 
   try {
     say('1/5 local stack: Kafka, Redis, two Samba AD forests (installs and seeds on first run)');

@@ -35,10 +35,10 @@ export async function spawnService(
   const lines: string[] = [];
   const exited = new Promise<number | string>((res) => child.once('exit', (code, signal) => res(code ?? signal ?? -1)));
   const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(
-      () => rej(new Error(`${name} did not start within ${options.timeoutMs ?? 20_000} ms:\n${lines.join('\n')}`)),
-      options.timeoutMs ?? 20_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started process behind
+      rej(new Error(`${name} did not start within ${options.timeoutMs ?? 20_000} ms:\n${lines.join('\n')}`));
+    }, options.timeoutMs ?? 20_000);
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
         lines.push(line);
