@@ -497,8 +497,9 @@ function kafkaLogCreator(log: Logger) {
     ({ level, log: entry }: LogEntry) => {
       const { message, ...rest } = entry;
       const fields = { kafka: rest };
-      if (level === KafkaLogLevel.ERROR) log.error(fields, message);
-      else if (level === KafkaLogLevel.WARN) log.warn(fields, message);
+      // kafkajs logs at ERROR what it is about to retry (a broker restart, a leader election);
+      // failures that matter reach our code as thrown, classified errors, logged there.
+      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) log.warn(fields, message);
       else if (level === KafkaLogLevel.INFO) log.debug(fields, message);
       else log.trace(fields, message);
     };
