@@ -69,6 +69,7 @@ export class ForestReader {
   #lastPoll = 0;
   #ageTimer: NodeJS.Timeout | undefined;
   #fenced = false;
+  #producerBroken = false;
 
   constructor(deps: ForestReaderDeps) {
     this.#d = deps;
@@ -86,6 +87,20 @@ export class ForestReader {
   /** Become the writer: fence older producers at the broker, load cookies, start the loop. */
   async start(): Promise<void> {
     this.#running = true;
+    await this.#newProducer();
+    this.#checkpoints = await loadCheckpoints(this.#d.kafka, this.forest, this.#log);
+    this.#log.info({ checkpoints: [...this.#checkpoints.keys()] }, 'active: producer fenced older writers, checkpoints loaded');
+    this.#ageTimer = setInterval(() => this.#updateCookieAge(), 5_000);
+    this.#ageTimer.unref();
+    this.#loop = this.#run();
+  }
+
+  /**
+   * A fresh transactional producer (also after a failed transaction: kafkajs can be left in a
+   * state where no new transaction may begin). Registering the id fences every older producer.
+   */
+  async #newProducer(): Promise<void> {
+    await this.#producer?.disconnect();
     this.#producer = await this.#d.kafka.producer({ transactionalId: `canopy-ad-reader-${this.forest}` });
     await this.#producer.initTransactions();
     this.#publisher = new EventPublisher(
@@ -100,11 +115,7 @@ export class ForestReader {
         },
       },
     );
-    this.#checkpoints = await loadCheckpoints(this.#d.kafka, this.forest, this.#log);
-    this.#log.info({ checkpoints: [...this.#checkpoints.keys()] }, 'active: producer fenced older writers, checkpoints loaded');
-    this.#ageTimer = setInterval(() => this.#updateCookieAge(), 5_000);
-    this.#ageTimer.unref();
-    this.#loop = this.#run();
+    this.#producerBroken = false;
   }
 
   async stop(): Promise<void> {
@@ -167,6 +178,7 @@ export class ForestReader {
           continue;
         }
         this.#d.readiness.set('forest-config', true, `version ${doc.version ?? 'local'}`);
+        if (this.#producerBroken) await this.#newProducer();
         if (this.#reconfigure) await this.#setup(doc);
         if (this.#paused || doc.paused) {
           // Nothing is read while paused; RESUME (or a document change) wakes the loop.
@@ -194,6 +206,7 @@ export class ForestReader {
           await this.#staleCookie(e);
           continue;
         }
+        if (e.type.startsWith('Kafka.')) this.#producerBroken = true;
         this.#d.readiness.set('ldap', false, `${e.type}: ${e.message}`);
         const wait = e.retriable ? backoff : Math.max(backoff, 30_000);
         this.#log[e.retriable ? 'warn' : 'error']({ err: e.message, type: e.type, retryInMs: wait }, 'read cycle failed; retrying');
