@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ interface Image { app: string }
 const wanted = process.env.CANOPY_DEPLOY_IMAGES?.split(',').map((s) => s.trim()).filter(Boolean);
 const images = (IMAGES as Image[]).filter((i) => !wanted || wanted.includes(i.app));
 const work = mkdtempSync(join(tmpdir(), 'canopy-images-'));
+chmodSync(work, 0o755); // uid 10001 must reach the runtime trees below
 const base = join(work, 'base');
 
 function sh(script: string, cwd: string): void {
@@ -74,13 +75,17 @@ describe.each(images.map((i) => i.app))('image %s (build stage run without Docke
     for (const run of buildRuns(app, out).slice(1)) sh(run, src);
   }, 15 * 60_000);
 
-  it('the runtime tree starts: node apps/<app>/dist/main.js --help', () => {
-    const r = spawnSync(process.execPath, ['--enable-source-maps', `apps/${app}/dist/main.js`, '--help'], {
+  it('the runtime tree starts as uid 10001: node apps/<app>/dist/main.js --help', () => {
+    // As in the image: root owns the files, the app runs as 10001:10001 (setpriv, when we are root).
+    const setpriv = process.getuid?.() === 0 ? execFileSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).trim() : '';
+    const asApp = setpriv ? [setpriv, '--reuid=10001', '--regid=10001', '--clear-groups', process.execPath] : [process.execPath];
+    const r = spawnSync(asApp[0]!, [...asApp.slice(1), '--enable-source-maps', `apps/${app}/dist/main.js`, '--help'], {
       cwd: out,
       encoding: 'utf8',
       env: { PATH: dirname(process.execPath), NODE_ENV: 'production', HOME: out },
       timeout: 60_000,
     });
+    expect(r.error).toBeUndefined();
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/usage/i);
   });
