@@ -1,2 +1,3 @@
 export * from './ad-snapshot.js';
 export * from './oracle.js';
+export * from './ad-admin.js';

@@ -10,6 +10,8 @@ export interface OracleForest {
   entries: AdEntry[];
   /** OU DNs whose subtree is out of scope. */
   excludeOus: string[];
+  /** When not empty, only objects under one of these are in scope. */
+  includeOus?: string[];
   /** cn of groups scoped out by an attribute filter. */
   excludeGroupCns: string[];
 }
@@ -69,6 +71,7 @@ export function computeExpectedTenant(forests: OracleForest[], tenant: OracleTen
     for (const e of f.entries) {
       if (first(e, 'iscriticalsystemobject') === 'TRUE') continue;
       if (underAny(e.dn, f.excludeOus)) continue;
+      if (f.includeOus?.length && !underAny(e.dn, f.includeOus)) continue;
       const anchor = e.guid.toString('base64');
       const isGroup = e.classes.includes('group');
       const isContact = e.classes.includes('contact');

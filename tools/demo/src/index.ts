@@ -1,2 +1,2 @@
 export { ProcessGroup, type ManagedProcess } from './process-group.js';
-export { startPipeline, sampleConfigYaml, type Pipeline, type PipelineOptions, type EmulatorInfo, type AppCredentials } from './pipeline.js';
+export { startPipeline, sampleConfigYaml, type Pipeline, type PipelineOptions, type EmulatorInfo, type AppCredentials, type SampleConfigOptions } from './pipeline.js';

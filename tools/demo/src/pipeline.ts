@@ -168,16 +168,31 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   };
 }
 
+export interface SampleConfigOptions {
+  /** Scope each forest to its seeded tree (OU=Canopy) only, ignoring objects other suites add. */
+  canopyTreeOnly?: boolean;
+  /** Extra user mappings (YAML flow mappings), e.g. "{ type: expression, target: jobTitle, expression: 'ToUpper([title])' }". */
+  userMappings?: string[];
+  /** Accidental-delete threshold (default: Microsoft's 500). */
+  deleteThreshold?: number;
+}
+
 /** The demo's sample configuration: default mappings, one OU and one group scoped out. */
-export function sampleConfigYaml(stack: StackInfo, em: EmulatorInfo, writerClientId: string): string {
+export function sampleConfigYaml(stack: StackInfo, em: EmulatorInfo, writerClientId: string, options: SampleConfigOptions = {}): string {
   const corp = getForest(stack, 'corp');
   const fab = getForest(stack, 'fabrikam');
-  const forest = (f: ForestInfo, rules: string) => `  - name: ${f.name}
+  const ous = (f: ForestInfo) =>
+    `        ous: { ${options.canopyTreeOnly ? `include: ['OU=Canopy,${f.baseDn}'], ` : ''}exclude: ['OU=Quarantine,OU=Canopy,${f.baseDn}'] }\n`;
+  const mappings = options.userMappings?.length
+    ? `      mappings:\n        user:\n          mappings:\n${options.userMappings.map((m) => `            - ${m}\n`).join('')}`
+    : '';
+  const forest = (f: ForestInfo, extraScoping: string) => `  - name: ${f.name}
     connection: { url: '${f.ldapsUrl}' }
     domains: [{ dnsName: ${f.name} }]
     schedule: { pollInterval: 2m, fullSyncInterval: 7d, notifications: true }
     rules:
-${rules}`;
+      scoping:
+${ous(f)}${extraScoping}${mappings}`;
   return `# One OU (Quarantine) and one group (GG-Service-Accounts) are scoped out; default mappings.
 global:
   tenant:
@@ -188,20 +203,13 @@ global:
     clientId: ${writerClientId}
     baseUrl: ${em.graphBaseUrl}
     authorityHost: ${em.authorityHost}
-forests:
+${options.deleteThreshold === undefined ? '' : `  deletes: { threshold: ${options.deleteThreshold} }\n`}forests:
 ${forest(
   corp,
-  `      scoping:
-        ous: { exclude: ['OU=Quarantine,OU=Canopy,${corp.baseDn}'] }
-        filters:
+  `        filters:
           - name: not-the-service-accounts-group
             objectTypes: [group]
             clauses: [{ attribute: cn, operator: NOT EQUALS, value: GG-Service-Accounts }]
 `,
-)}${forest(
-  fab,
-  `      scoping:
-        ous: { exclude: ['OU=Quarantine,OU=Canopy,${fab.baseDn}'] }
-`,
-)}`;
+)}${forest(fab, '')}`;
 }

@@ -1,0 +1,72 @@
+import { Attribute, Change, Client } from 'ldapts';
+
+/** Administrator writes to AD for the acceptance scenarios (create, modify, move, delete). */
+export class AdAdmin {
+  constructor(
+    readonly client: Client,
+    readonly baseDn: string,
+    readonly realm: string,
+  ) {}
+
+  async ensureOu(dn: string): Promise<void> {
+    try {
+      await this.client.add(dn, { objectClass: ['top', 'organizationalUnit'], ou: /^OU=([^,]+)/i.exec(dn)![1]! });
+    } catch (err) {
+      if (!/already exists|68/i.test(String((err as Error).message))) throw err;
+    }
+  }
+
+  async addUser(ou: string, cn: string, attrs: Record<string, string | string[]> = {}): Promise<string> {
+    const dn = `CN=${cn},${ou}`;
+    const sam = (attrs.sAMAccountName as string) ?? cn.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20);
+    await this.client.add(dn, {
+      objectClass: ['top', 'person', 'organizationalPerson', 'user'],
+      cn,
+      sAMAccountName: sam,
+      userPrincipalName: `${sam}@${this.realm}`,
+      displayName: cn,
+      userAccountControl: '512',
+      ...attrs,
+    });
+    return dn;
+  }
+
+  async addGroup(ou: string, cn: string, members: string[] = [], groupType = '-2147483646'): Promise<string> {
+    const dn = `CN=${cn},${ou}`;
+    await this.client.add(dn, { objectClass: ['top', 'group'], cn, sAMAccountName: cn.slice(0, 20), groupType, ...(members.length ? { member: members } : {}) });
+    return dn;
+  }
+
+  async replace(dn: string, attrs: Record<string, string | string[]>): Promise<void> {
+    await this.client.modify(
+      dn,
+      Object.entries(attrs).map(([type, v]) => new Change({ operation: 'replace', modification: new Attribute({ type, values: Array.isArray(v) ? v : [v] }) })),
+    );
+  }
+
+  async addMembers(group: string, members: string[]): Promise<void> {
+    await this.client.modify(group, [new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: members }) })]);
+  }
+
+  async removeMembers(group: string, members: string[]): Promise<void> {
+    await this.client.modify(group, [new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: members }) })]);
+  }
+
+  async move(dn: string, newParent: string): Promise<string> {
+    const rdn = dn.slice(0, dn.search(/(?<!\\),/));
+    const target = `${rdn},${newParent}`;
+    await this.client.modifyDN(dn, target);
+    return target;
+  }
+
+  async delete(dn: string): Promise<void> {
+    await this.client.del(dn);
+  }
+
+  /** Delete a subtree, leaves first. */
+  async deleteTree(dn: string): Promise<void> {
+    const { searchEntries } = await this.client.search(dn, { scope: 'sub', filter: '(objectClass=*)', attributes: ['dn'] }).catch(() => ({ searchEntries: [] }));
+    const dns = searchEntries.map((e) => e.dn).sort((a, b) => b.split(',').length - a.split(',').length);
+    for (const d of dns) await this.client.del(d).catch(() => undefined);
+  }
+}
