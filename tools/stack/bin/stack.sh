@@ -147,6 +147,40 @@ seed_forest() { # key [keep-any]
   ok "$key: seeded in $(secs_since "$t") s (including DC restart)"
 }
 
+# Run FUNC KEY for each forest at the same time (2 cores: provisioning and seeding are CPU-bound
+# Python, so two forests take little longer than one). Fails when any of them fails.
+parallel_forests() { # func key...
+  local func=$1; shift
+  local pids=() k rc=0 pid
+  for k in "$@"; do
+    ( "$func" "$k" ) &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+  [ $rc = 0 ] || die "a forest failed (see its messages above)"
+}
+
+# Restore a cached seeded copy when there is one and the forest is new, then start it.
+forest_bringup() { # key
+  local k=$1 t snap
+  t=$(now_ms)
+  forest_vars "$k"
+  snap=$(seed_snapshot_path "$k")
+  if [ ! -f "$F_DIR/.provisioned" ] && [ $OPT_NO_SEED = 0 ] && [ $OPT_NO_CACHE = 0 ] && [ "$OPT_METHOD" = offline ] && [ -f "$snap" ]; then
+    forest_restore "$k" "$snap"
+    log "$k: restored a seeded copy ($OPT_USERS users) from the cache"
+  fi
+  forest_up "$k"
+  secs_since "$t" > "$STATE_DIR/.took-samba-$k"
+  ok "samba $k up in $(cat "$STATE_DIR/.took-samba-$k") s"
+}
+
+seed_forest_timed() { # key
+  local t; t=$(now_ms)
+  seed_forest "$1" "$([ $OPT_EXPLICIT = 1 ] || echo keep-any)"
+  secs_since "$t" > "$STATE_DIR/.took-seed-$1"
+}
+
 forest_restore() { # key snapshot
   forest_vars "$1"
   forest_stop "$1"
@@ -197,25 +231,17 @@ cmd_up() {
   declare -A took=()
   local tk; tk=$(now_ms); kafka_start   # boots in the background; waited for below
   t=$(now_ms); redis_up; took[redis]=$(secs_since "$t"); ok "redis up in ${took[redis]} s"
-  local snap
   samba_ensure_installed
-  for k in $(forest_keys); do
-    t=$(now_ms)
-    forest_vars "$k"
-    snap=$(seed_snapshot_path "$k")
-    if [ ! -f "$F_DIR/.provisioned" ] && [ $OPT_NO_SEED = 0 ] && [ $OPT_NO_CACHE = 0 ] && [ "$OPT_METHOD" = offline ] && [ -f "$snap" ]; then
-      forest_restore "$k" "$snap"
-      log "$k: restored a seeded copy ($OPT_USERS users) from the cache"
-    fi
-    forest_up "$k"; took["samba $k"]=$(secs_since "$t"); ok "samba $k up in ${took["samba $k"]} s"
-  done
+  parallel_forests forest_bringup $(forest_keys)
+  for k in $(forest_keys); do took["samba $k"]=$(cat "$STATE_DIR/.took-samba-$k" 2>/dev/null || echo '?'); done
   t=$(now_ms); kafka_wait; took[kafka]=$(secs_since "$tk"); ok "kafka up in ${took[kafka]} s (started first, booted alongside; waited $(secs_since "$t") s)"
   write_info
   if [ $OPT_NO_SEED = 0 ]; then
-    for k in $(forest_keys); do
-      t=$(now_ms); seed_forest "$k" "$([ $OPT_EXPLICIT = 1 ] || echo keep-any)"; took["seed $k"]=$(secs_since "$t")
-    done
+    parallel_forests seed_forest_timed $(forest_keys)
+    write_info   # once more, alone: the forests' own writes may have raced
+    for k in $(forest_keys); do took["seed $k"]=$(cat "$STATE_DIR/.took-seed-$k" 2>/dev/null || echo '?'); done
   fi
+  rm -f "$STATE_DIR"/.took-*
   echo
   log "timings:"
   local names=(kafka redis) f
@@ -255,15 +281,15 @@ cmd_reset() {
   cmd_up
 }
 
+seed_one() { forest_up "$1"; seed_forest "$1"; }
+
 cmd_seed() {
   mkdir -p "$STATE_DIR"
   ensure_node
   [ -f "$STATE_DIR/stack.json" ] || die "no stack in $STATE_DIR (run: scripts/stack up)"
-  local k
-  for k in $(selected_forests); do
-    forest_up "$k"
-    seed_forest "$k"
-  done
+  samba_ensure_installed
+  parallel_forests seed_one $(selected_forests)
+  write_info
 }
 
 # One mutating command at a time per state dir (tests may call 'up' from several processes).

@@ -115,8 +115,9 @@ function writeInfo(): void {
     forests,
   };
   const file = join(stateDir, 'stack.json');
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(info, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  const tmp = `${file}.${process.pid}.tmp`; // forests may be written by two processes at once
+  writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`);
+  renameSync(tmp, file);
 }
 
 async function health(json: boolean): Promise<number> {
