@@ -270,8 +270,10 @@ export class Directory {
     for (const a of addresses) {
       if (taken(this.users, 'proxyAddresses', a) || taken(this.groups, 'proxyAddresses', a)) throw conflict('proxyAddresses');
     }
-    if (this.options.enforceMailNicknameUniqueness && typeof props.mailNickname === 'string') {
-      const mailScoped = kind === 'user' || props.mailEnabled === true;
+    if (typeof props.mailNickname === 'string') {
+      // Microsoft 365 (mail-enabled) groups: "unique in the organization" (group resource docs).
+      // Users: Entra does not require it (synced forests share aliases); opt in to be stricter.
+      const mailScoped = (kind === 'user' && this.options.enforceMailNicknameUniqueness) || props.mailEnabled === true;
       if (mailScoped) {
         const nick = props.mailNickname;
         const inUsers = taken(this.users, 'mailNickname', nick);

@@ -253,7 +253,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     updateLagMs: options.updateLagMs ?? 0,
     domains: [...(options.domains ?? [])],
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
-    enforceMailNicknameUniqueness: options.enforceMailNicknameUniqueness ?? true,
+    enforceMailNicknameUniqueness: options.enforceMailNicknameUniqueness ?? false,
     batchOrder: options.batchOrder ?? ('shuffled' as 'shuffled' | 'sequential'),
   };
   const verifiedDomains = (): string[] => [initialDomain, ...cfg.domains.map((d) => d.toLowerCase())];

@@ -80,8 +80,23 @@ describe('users', () => {
     expect(upn.body.error).toMatchObject({ code: 'Request_BadRequest', message: 'Another object with the same value for property userPrincipalName already exists.' });
     const proxy = await call(em, token, 'POST', '/users', newUser(em, { mail: a.mail }));
     expect(proxy.body.error.message).toBe('Another object with the same value for property proxyAddresses already exists.');
-    const nick = await call(em, token, 'POST', '/users', newUser(em, { mailNickname: a.mailNickname }));
-    expect(nick.body.error.message).toBe('Another object with the same value for property mailNickname already exists.');
+    // Users may share a mailNickname (Entra does not require it to be unique; forests share aliases)...
+    const sameNick = await call(em, token, 'POST', '/users', newUser(em, { mailNickname: a.mailNickname }));
+    expect(sameNick.status).toBe(201);
+    // ...unless the tenant is configured to be stricter.
+    em.configure({ enforceMailNicknameUniqueness: true });
+    try {
+      const nick = await call(em, token, 'POST', '/users', newUser(em, { mailNickname: a.mailNickname }));
+      expect(nick.body.error.message).toBe('Another object with the same value for property mailNickname already exists.');
+    } finally {
+      em.configure({ enforceMailNicknameUniqueness: false });
+    }
+    // Microsoft 365 groups' mailNickname is unique in the organization.
+    const g1 = await call(em, token, 'POST', '/groups', { displayName: 'M365 one', mailEnabled: true, securityEnabled: false, groupTypes: ['Unified'], mailNickname: `m365-${Date.now()}` });
+    expect(g1.status).toBe(201);
+    const g2 = await call(em, token, 'POST', '/groups', { displayName: 'M365 two', mailEnabled: true, securityEnabled: false, groupTypes: ['Unified'], mailNickname: g1.body.mailNickname });
+    expect(g2.status).toBe(400); // its mail address (from the nickname) collides first, or the nickname itself
+    expect(g2.body.error.message).toMatch(/^Another object with the same value for property (mailNickname|proxyAddresses) already exists\.$/);
     const upper = await call(em, token, 'POST', '/users', newUser(em, { userPrincipalName: String(a.userPrincipalName).toUpperCase().replace(/ONMICROSOFT\.COM$/, 'onmicrosoft.com') }));
     expect(upper.status).toBe(400);
   });
