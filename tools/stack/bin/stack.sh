@@ -272,7 +272,7 @@ cmd_down() {
 }
 
 cmd_reset() {
-  cmd_down
+  STOP_FAST=1 cmd_down
   local k
   kafka_wipe; redis_wipe
   for k in $(forest_keys); do forest_wipe "$k"; done

@@ -83,7 +83,9 @@ stop_pidfile() { # pidfile name
   local pidfile=$1 name=$2
   if ! pid_alive "$pidfile"; then rm -f "$pidfile"; return 0; fi
   local pid; pid=$(pidfile_pid "$pidfile")
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  # STOP_FAST=1 (reset: the data is wiped right after): no graceful shutdown.
+  local sig=TERM; [ "${STOP_FAST:-0}" = 1 ] && sig=KILL
+  kill -"$sig" -- "-$pid" 2>/dev/null || kill -"$sig" "$pid" 2>/dev/null || true
   local i
   for i in $(seq 1 100); do pid_alive "$pidfile" || break; sleep 0.1; done
   if pid_alive "$pidfile"; then
