@@ -91,7 +91,7 @@ describe.each(images.map((i) => i.app))('image %s (build stage run without Docke
   });
 
   it('holds no dev dependency, no TypeScript source and only this app', () => {
-    const root = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const root = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
     for (const dep of Object.keys(root.dependencies)) expect(existsSync(join(out, 'node_modules', dep)), dep).toBe(true);
     for (const dev of Object.keys(root.devDependencies)) expect(existsSync(join(out, 'node_modules', dev)), dev).toBe(false);
     expect(readdirSync(join(out, 'apps'))).toEqual([app]);
