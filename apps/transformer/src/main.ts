@@ -2,6 +2,7 @@ import { ConfigStore } from '@canopy/central-config';
 import { KafkaClient } from '@canopy/kafka';
 import { createLogger } from '@canopy/logger';
 import { Readiness, ServiceMetrics, handleHelp, runService } from '@canopy/service-runtime';
+import { initTracing } from '@canopy/tracing';
 import { loadTransformerSettings } from './settings.js';
 import { TransformerModule } from './transformer.module.js';
 import { TransformerService } from './transformer.service.js';
@@ -15,6 +16,7 @@ scale it by adding replicas (one consumer group, partitions are shared out).
 Environment:
   CANOPY_KAFKA__BROKERS        host:port[,host:port]  (required)
   CANOPY_TOPIC_REFRESH_MS      how often to look for new forest topics (default 10000)
+  OTEL_EXPORTER_OTLP_ENDPOINT  export traces (OTLP/HTTP); each object's trace continues from the reader's
 
 Usage: node apps/transformer/dist/main.js [--help]
 `;
@@ -22,6 +24,7 @@ Usage: node apps/transformer/dist/main.js [--help]
 handleHelp('transformer', HELP);
 const settings = loadTransformerSettings();
 const log = createLogger({ name: 'transformer' });
+const tracing = initTracing('transformer');
 const kafka = new KafkaClient(settings.kafka, log);
 const store = new ConfigStore(kafka, log, settings.instanceId);
 const running: { service?: TransformerService } = {};
@@ -29,6 +32,7 @@ const stopAll = async () => {
   await running.service?.stop();
   await store.stop();
   await kafka.close();
+  await tracing.shutdown();
 };
 const app = await runService({
   name: 'transformer',

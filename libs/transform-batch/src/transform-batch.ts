@@ -13,6 +13,7 @@ import {
 import { CanopyError } from '@canopy/errors';
 import type { IncomingMessage, OutgoingMessage } from '@canopy/kafka';
 import { transform, type ForestRules } from '@canopy/sync-rules';
+import { startStageSpan } from '@canopy/tracing';
 
 /** Largest encoded op produced; Kafka's default max.message.bytes is 1 MiB. */
 export const MAX_OP_BYTES = 900_000;
@@ -24,10 +25,10 @@ export interface BatchOutput {
   counts: { ops: Record<string, number>; outcomes: Record<string, number> };
 }
 
-function sourceHeaders(m: IncomingMessage, configVersion: number): Record<string, string | Buffer | undefined> {
+function sourceHeaders(m: IncomingMessage, configVersion: number, trace: Record<string, string>): Record<string, string | Buffer | undefined> {
   return {
-    [HEADERS.traceparent]: m.headers[HEADERS.traceparent],
-    [HEADERS.tracestate]: m.headers[HEADERS.tracestate],
+    [HEADERS.traceparent]: trace.traceparent ?? m.headers[HEADERS.traceparent],
+    [HEADERS.tracestate]: trace.tracestate ?? m.headers[HEADERS.tracestate],
     [HEADERS.configVersion]: String(configVersion),
     [HEADERS.sourceTopic]: m.topic,
     [HEADERS.sourcePartition]: String(m.partition),
@@ -71,7 +72,18 @@ export function transformBatch(
   const out: BatchOutput = { ops: [], results: [], deadLetters: [], counts: { ops: {}, outcomes: {} } };
   const count = (bucket: Record<string, number>, k: string) => (bucket[k] = (bucket[k] ?? 0) + 1);
   for (const m of messages) {
-    const headers = sourceHeaders(m, configVersion);
+    // One span per object, continuing the trace the reader started (see @canopy/tracing).
+    const span = startStageSpan('transformer', 'transform', m.headers, { 'canopy.topic': m.topic, 'canopy.offset': m.offset });
+    try {
+      transformOne(m, span.headers);
+    } finally {
+      span.end();
+    }
+  }
+  return out;
+
+  function transformOne(m: IncomingMessage, trace: Record<string, string>): void {
+    const headers = sourceHeaders(m, configVersion, trace);
     const at = now();
     let event;
     try {
@@ -105,7 +117,7 @@ export function transformBatch(
         ),
       );
       count(out.counts.outcomes, 'FAILED');
-      continue;
+      return;
     }
     const outcome = transform(event, rules, { configVersion, now: at });
     const base = {
@@ -182,5 +194,4 @@ export function transformBatch(
       count(out.counts.outcomes, 'FAILED');
     }
   }
-  return out;
 }
