@@ -359,8 +359,8 @@ export class ForestReader {
       const ctx = this.#ctx(d, 'FULL', cycleId);
       const events = page.map((e) => buildEvent(e, ctx)).filter((e): e is AdObjectEvent => e !== null);
       this.#d.metrics.objectsRead.inc({ origin: 'FULL' }, page.length);
-      await this.#publisher!.publish(events, [], this.#d.fencingToken);
-      objects += events.length;
+      const out = await this.#publisher!.publish(events, [], this.#d.fencingToken);
+      objects += out.events;
       for (const e of events) highestUsn = Math.max(highestUsn, e.usnChanged);
     }
     const doneCp = this.#checkpoint(d, cookie, new Date(), highestUsn);

@@ -44,7 +44,9 @@ describe('latency', () => {
     const p90 = sorted[Math.floor(sorted.length * 0.9)]!;
     const max = sorted.at(-1)!;
     console.log(`[ad-reader] notification latency over ${latencies.length} changes: p50 ${p50} ms, p90 ${p90} ms, max ${max} ms (debounce 150 ms)`);
-    expect(max).toBeLessThan(1_000);
+    // Needs a DC that announces changes at once: Windows AD, or Samba with one LDAP worker
+    // (`prefork children = 1` or `-M single`); Samba's default prefork lags up to 5 s.
+    expect(max, `latencies ${JSON.stringify(latencies)} ms`).toBeLessThan(1_000);
     const metrics = await (await fetch(`${reader.url}/metrics`)).text();
     expect(Number(/canopy_ad_reader_notifications_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(20);
   }, 120_000);
