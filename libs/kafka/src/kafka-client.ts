@@ -406,13 +406,26 @@ export class KafkaAdmin {
     return (this.#connected ??= this.admin.connect());
   }
 
-  async listTopics(): Promise<string[]> {
+  /**
+   * Metadata calls right after a topic is created (or while a broker restarts) can meet
+   * NOT_LEADER_FOR_PARTITION and the like: retry what the broker says is retriable, with backoff.
+   */
+  async #retry<T>(what: string, fn: () => Promise<T>, attempts = 8): Promise<T> {
     await this.#connect();
-    try {
-      return (await this.admin.listTopics()).filter((t) => this.ns.owns(t)).map((t) => this.ns.from(t));
-    } catch (err) {
-      throw classifyKafkaError(err, 'list topics failed');
+    for (let i = 1; ; i++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const e = classifyKafkaError(err, what);
+        if (!e.retriable || i >= attempts) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** i, 3000)));
+      }
     }
+  }
+
+  async listTopics(): Promise<string[]> {
+    const all = await this.#retry('list topics failed', () => this.admin.listTopics());
+    return all.filter((t) => this.ns.owns(t)).map((t) => this.ns.from(t));
   }
 
   /** Create the topics that do not exist yet; existing ones are left as they are. */
@@ -448,21 +461,20 @@ export class KafkaAdmin {
 
   /** Low and high watermarks per partition. */
   async topicOffsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {
-    await this.#connect();
-    const res = await this.admin.fetchTopicOffsets(this.ns.to(topic));
+    const res = await this.#retry(`offsets of ${topic}`, () => this.admin.fetchTopicOffsets(this.ns.to(topic)));
     return res.map((p) => ({ partition: p.partition, low: p.low, high: p.high }));
   }
 
   /** First offset per partition at or after `timestamp` (ms), for replay --from <time>. */
   async offsetsAt(topic: string, timestamp: number): Promise<Array<{ partition: number; offset: string }>> {
-    await this.#connect();
-    return this.admin.fetchTopicOffsetsByTimestamp(this.ns.to(topic), timestamp);
+    return this.#retry(`offsets of ${topic} at ${timestamp}`, () => this.admin.fetchTopicOffsetsByTimestamp(this.ns.to(topic), timestamp));
   }
 
   /** A group's committed offsets; with topicOffsets this gives consumer lag. */
   async groupOffsets(groupId: string, topics: string[]): Promise<Array<{ topic: string; partition: number; offset: string }>> {
-    await this.#connect();
-    const res = await this.admin.fetchOffsets({ groupId: this.ns.to(groupId), topics: topics.map((t) => this.ns.to(t)) });
+    const res = await this.#retry(`offsets of group ${groupId}`, () =>
+      this.admin.fetchOffsets({ groupId: this.ns.to(groupId), topics: topics.map((t) => this.ns.to(t)) }),
+    );
     return res.flatMap((t) => t.partitions.map((p) => ({ topic: this.ns.from(t.topic), partition: p.partition, offset: p.offset })));
   }
 
