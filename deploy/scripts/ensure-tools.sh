@@ -14,6 +14,9 @@ set -euo pipefail
 HELM_VERSION=v3.22.0
 KUBECONFORM_VERSION=v0.8.0
 K8S_VERSION=v1.36.3
+# The oldest Kubernetes the chart supports (Chart.yaml kubeVersion): manifests are validated
+# against both.
+K8S_MIN_VERSION=v1.29.6
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
 KEDA_VERSION=v2.21.0
 COMPOSE_GO_VERSION=v2.16.2
@@ -61,27 +64,34 @@ mod_dir() {
 go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
 go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
 
-schema_dir="$cache/k8s-schemas/$K8S_VERSION-standalone-strict"
-stamp="$schema_dir/.complete-$PROMETHEUS_OPERATOR_VERSION-$KEDA_VERSION-$(sha256sum "$here/openapi2jsonschema.mjs" | cut -c1-12)"
-if [ ! -f "$stamp" ]; then
-  t0=$SECONDS
-  log "fetching k8s.io/kubernetes@$K8S_VERSION for its OpenAPI spec"
-  k8s_dir="$(mod_dir k8s.io/kubernetes "$K8S_VERSION")"
-  log "fetching CRDs: prometheus-operator $PROMETHEUS_OPERATOR_VERSION, KEDA $KEDA_VERSION"
-  po_dir="$(mod_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")"
-  keda_dir="$(mod_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")"
-  rm -rf "$schema_dir"
-  mkdir -p "$schema_dir"
-  node "$here/openapi2jsonschema.mjs" \
-    --out "$schema_dir" \
-    --swagger "$k8s_dir/api/openapi-spec/swagger.json" \
-    --crd "$po_dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
-    --crd "$po_dir/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml" \
-    --crd "$keda_dir/config/crd/bases/keda.sh_scaledobjects.yaml" \
-    --crd "$keda_dir/config/crd/bases/keda.sh_triggerauthentications.yaml" >&2
-  touch "$stamp"
-  log "schemas generated in $((SECONDS - t0))s"
-fi
+# schemas VERSION -> prints the folder of that version's standalone strict schemas (+ CRDs)
+schemas() {
+  local version="$1"
+  local dir="$cache/k8s-schemas/$version-standalone-strict"
+  local stamp="$dir/.complete-$PROMETHEUS_OPERATOR_VERSION-$KEDA_VERSION-$(sha256sum "$here/openapi2jsonschema.mjs" | cut -c1-12)"
+  if [ ! -f "$stamp" ]; then
+    local t0=$SECONDS k8s_dir po_dir keda_dir
+    log "fetching k8s.io/kubernetes@$version for its OpenAPI spec"
+    k8s_dir="$(mod_dir k8s.io/kubernetes "$version")"
+    log "fetching CRDs: prometheus-operator $PROMETHEUS_OPERATOR_VERSION, KEDA $KEDA_VERSION"
+    po_dir="$(mod_dir github.com/prometheus-operator/prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")"
+    keda_dir="$(mod_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    node "$here/openapi2jsonschema.mjs" \
+      --out "$dir" \
+      --swagger "$k8s_dir/api/openapi-spec/swagger.json" \
+      --crd "$po_dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
+      --crd "$po_dir/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml" \
+      --crd "$keda_dir/config/crd/bases/keda.sh_scaledobjects.yaml" \
+      --crd "$keda_dir/config/crd/bases/keda.sh_triggerauthentications.yaml" >&2
+    touch "$stamp"
+    log "schemas for $version generated in $((SECONDS - t0))s"
+  fi
+  printf '%s\n' "$dir"
+}
+schema_dir="$(schemas "$K8S_VERSION")"
+schema_min_dir="$(schemas "$K8S_MIN_VERSION")"
 
 compose_dir="$(mod_dir github.com/compose-spec/compose-go/v2 "$COMPOSE_GO_VERSION")"
 compose_schema="$compose_dir/schema/compose-spec.json"
@@ -92,4 +102,6 @@ echo "KUBECONFORM=$bin/kubeconform"
 echo "K8S_VERSION=${K8S_VERSION#v}"
 echo "SCHEMA_DIR=$schema_dir"
 echo "SCHEMA_LOCATION=$schema_dir/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+echo "K8S_MIN_VERSION=${K8S_MIN_VERSION#v}"
+echo "SCHEMA_MIN_LOCATION=$schema_min_dir/{{ .ResourceKind }}{{ .KindSuffix }}.json"
 echo "COMPOSE_SCHEMA=$compose_schema"

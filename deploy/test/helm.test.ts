@@ -69,6 +69,17 @@ describe('kubeconform (strict, offline schemas generated from Kubernetes OpenAPI
     expect(byKind(three, 'ServiceMonitor')).toHaveLength(1);
     expect(byKind(three, 'ScaledObject')).toHaveLength(2);
   });
+  it('both renders are also valid for the oldest supported Kubernetes (Chart.yaml kubeVersion)', () => {
+    const chart = readFileSync(join(CHART, 'Chart.yaml'), 'utf8');
+    const [major, minor] = tools.K8S_MIN_VERSION.split('.');
+    expect(chart).toContain(`kubeVersion: ">=${major}.${minor}.0-0"`);
+    for (const args of [[], ['-f', THREE_FORESTS]]) {
+      const text = helmTemplate({ ...tools, K8S_VERSION: tools.K8S_MIN_VERSION }, args);
+      const r = kubeconform(tools, text, 'min');
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+    }
+  });
   it('rejects an unknown field, a wrong type and an unknown kind (the check can fail)', () => {
     const typo = threeText.replace('revisionHistoryLimit: 5', 'revisionHistoryLimt: 5');
     expect(kubeconform(tools, typo).status).not.toBe(0);

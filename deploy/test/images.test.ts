@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +10,8 @@ import { isIgnored, parseDockerignore } from './dockerignore.js';
 import { REPO } from './tools.js';
 
 /*
- * No Docker engine here, so this runs each Dockerfile's build stage by hand: the tracked files
- * that .dockerignore lets through are copied to a temporary /src, the stage's RUN commands run there
+ * No Docker engine here, so this runs each Dockerfile's build stage by hand: the committed tree
+ * (HEAD) less what .dockerignore excludes is extracted to a temporary /src, the stage's RUN commands run there
  * (/out moved into the temporary folder), and the runtime tree they assemble must start with
  * Node alone: `node apps/<app>/dist/main.js --help` loads every module of the app, so a package
  * that is missing at run time (a dev dependency, a lib's dist, a data file) fails it.
@@ -45,16 +45,16 @@ function buildRuns(app: string, out: string): string[] {
 }
 
 beforeAll(() => {
-  // The build context: the files git tracks (as CI's fresh clone has them; untracked work in
-  // progress stays out) minus .dockerignore.
+  // The build context: the committed tree (HEAD, as CI's fresh clone has it; work in progress
+  // in the working tree, tracked or not, stays out) minus what .dockerignore excludes.
   const rules = parseDockerignore(readFileSync(join(REPO, '.dockerignore'), 'utf8'));
-  const files = execFileSync('git', ['ls-files', '--cached', '-z'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  mkdirSync(base, { recursive: true });
+  execFileSync('bash', ['-c', `git -C "${REPO}" archive --format=tar HEAD | tar -x -C "${base}"`]);
+  const files = execFileSync('git', ['ls-tree', '-r', '-z', '--name-only', 'HEAD'], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
     .split('\0')
-    .filter((f) => f && !isIgnored(f, rules) && existsSync(join(REPO, f)) && statSync(join(REPO, f)).isFile());
-  for (const f of files) {
-    mkdirSync(dirname(join(base, f)), { recursive: true });
-    cpSync(join(REPO, f), join(base, f), { preserveTimestamps: true });
-  }
+    .filter(Boolean);
+  for (const f of files) if (isIgnored(f, rules)) rmSync(join(base, f), { force: true, recursive: true });
+  expect(existsSync(join(base, 'package-lock.json'))).toBe(true);
   // Every Dockerfile starts with the same `npm ci`: run it once and copy the result per image.
   const first = buildRuns(images[0]!.app, '/unused')[0]!;
   expect(first).toMatch(/^npm ci\b/);

@@ -12,6 +12,8 @@ export interface Tools {
   K8S_VERSION: string;
   SCHEMA_DIR: string;
   SCHEMA_LOCATION: string;
+  K8S_MIN_VERSION: string;
+  SCHEMA_MIN_LOCATION: string;
   COMPOSE_SCHEMA: string;
 }
 
@@ -39,7 +41,7 @@ export function ensureTools(): Tools {
       .filter((l) => /^[A-Z0-9_]+=/.test(l))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
-  for (const key of ['HELM', 'KUBECONFORM', 'K8S_VERSION', 'SCHEMA_DIR', 'SCHEMA_LOCATION', 'COMPOSE_SCHEMA']) {
+  for (const key of ['HELM', 'KUBECONFORM', 'K8S_VERSION', 'SCHEMA_DIR', 'SCHEMA_LOCATION', 'K8S_MIN_VERSION', 'SCHEMA_MIN_LOCATION', 'COMPOSE_SCHEMA']) {
     if (!values[key]) throw new Error(`ensure-tools.sh did not print ${key}=...; stdout:\n${res.stdout}`);
   }
   cached = values as unknown as Tools;
@@ -67,11 +69,11 @@ export function helmTemplate(tools: Tools, args: string[] = []): string {
   );
 }
 
-/** kubeconform, strict, offline, every kind must have a schema (no -ignore-missing-schemas). */
-export function kubeconform(tools: Tools, manifests: string): RunResult {
-  return run(
-    tools.KUBECONFORM,
-    ['-strict', '-summary', '-output', 'text', '-kubernetes-version', tools.K8S_VERSION, '-schema-location', tools.SCHEMA_LOCATION, '-'],
-    manifests,
-  );
+/**
+ * kubeconform, strict, offline, every kind must have a schema (no -ignore-missing-schemas);
+ * against the current Kubernetes by default, or the oldest the chart supports (`min`).
+ */
+export function kubeconform(tools: Tools, manifests: string, which: 'current' | 'min' = 'current'): RunResult {
+  const [version, location] = which === 'min' ? [tools.K8S_MIN_VERSION, tools.SCHEMA_MIN_LOCATION] : [tools.K8S_VERSION, tools.SCHEMA_LOCATION];
+  return run(tools.KUBECONFORM, ['-strict', '-summary', '-output', 'text', '-kubernetes-version', version, '-schema-location', location, '-'], manifests);
 }
