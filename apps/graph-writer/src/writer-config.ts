@@ -23,6 +23,8 @@ export const writerConfigSchema = z.object({
       clientSecret: secret().optional(),
       certificate: z.string().min(1).optional(),
       privateKey: secret().optional(),
+      /** Token scope; default: the national cloud's Graph for its hosts, else https://graph.microsoft.com/.default. */
+      scope: z.string().min(1).optional(),
       /** Per-request timeout; a write that times out has an unknown outcome. */
       requestTimeout: duration().default(30_000),
     })

@@ -37,6 +37,15 @@ export function writerTopics(prefix: string) {
 
 type Topics = ReturnType<typeof writerTopics>;
 
+/** Graph hosts of Microsoft's national clouds: their tokens are for their own Graph. */
+const NATIONAL_GRAPH = new Set(['graph.microsoft.us', 'dod-graph.microsoft.us', 'microsoftgraph.chinacloudapi.cn']);
+
+/** The token scope for a Graph base URL (override with CANOPY_GRAPH__SCOPE). */
+export function graphScope(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  return `${NATIONAL_GRAPH.has(url.hostname) ? url.origin : 'https://graph.microsoft.com'}/.default`;
+}
+
 /**
  * The writer stage: consumes canopy.entra.ops (at-least-once: an op's offset is committed only
  * after its result is durable), applies each op to Graph within the shared quota, publishes one
@@ -195,9 +204,7 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
     const g = this.#global!;
     const tenantId = this.#tenantId();
     const clientId = this.#clientId();
-    const origin = new URL(g.graph.baseUrl).origin;
-    // The token audience is Graph itself; national clouds have their own Graph host.
-    const scope = `${/127\.0\.0\.1|localhost/.test(origin) ? 'https://graph.microsoft.com' : origin}/.default`;
+    const scope = cfg.graph.scope ?? graphScope(g.graph.baseUrl);
     this.#tokens = new TokenProvider(
       {
         authorityHost: g.graph.authorityHost,
@@ -206,7 +213,7 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
         clientSecret: cfg.graph.clientSecret,
         certificatePem: cfg.graph.certificate,
         privateKey: cfg.graph.privateKey,
-        scope: process.env.CANOPY_GRAPH__SCOPE ?? scope,
+        scope,
       },
       this.log,
     );
@@ -278,7 +285,12 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
         kctx.resolveOffset(msgs[resolved]!.offset);
       }
     };
-    const beat = setInterval(() => void kctx.heartbeat().catch(() => undefined), 3_000);
+    // Long batches: keep the group membership alive and commit the finished prefix as we go, so
+    // a crash replays only the ops in flight.
+    const beat = setInterval(() => {
+      void kctx.heartbeat().catch(() => undefined);
+      if (resolved >= 0) void kctx.commit().catch(() => undefined);
+    }, 2_000);
     try {
       // Ops of one anchor in order; different anchors at once.
       const chains = new Map<string, number[]>();

@@ -164,6 +164,7 @@ export async function kafkaEnv(options: { opsPartitions?: number } = {}): Promis
   await follow(topics.dlq, (v) => deadLetters.push(codecs.deadLetter.decode(v)));
   await follow(topics.acks, (v) => acks.push(codecs.commandAck.decode(v)));
   const redis = new Redis(stack.redis.url);
+  redis.on("error", () => undefined);
   const redisPrefix = `gwtest:${prefix}`;
   return {
     prefix,

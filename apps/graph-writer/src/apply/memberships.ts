@@ -166,6 +166,52 @@ export async function applyMemberships(
     }
     if (toAdd.length) await addIds(toAdd);
   }
+  // Still missing: the group waits for them. When such an object is created, the writer adds it
+  // to the waiting groups at once (see addToWaitingGroups). Re-check after registering, so an
+  // object created meanwhile is not missed by both sides.
+  for (const a of stillMissing) await ctx.applied.addWaiting(a, groupId);
+  if (stillMissing.size) {
+    const late = await resolveMembers(ctx, [...stillMissing], false);
+    if (late.ids.size) {
+      const nowThere = new Set(await ctx.applied.members(groupId));
+      const toAdd: string[] = [];
+      for (const [a, id] of late.ids) {
+        stillMissing.delete(a);
+        anchorOfId.set(id, a);
+        await ctx.applied.doneWaiting(a, groupId);
+        if (!nowThere.has(id)) toAdd.push(id);
+      }
+      if (toAdd.length) await addIds(toAdd);
+    }
+  }
   out.pending = [...stillMissing].sort();
   return out;
+}
+
+/**
+ * An object just written (created, restored or found): add it to the groups that were waiting
+ * for it (their op reported it as not in Entra yet). Returns how many groups it joined.
+ */
+export async function addToWaitingGroups(ctx: ApplyContext, run: OpRun, anchor: string, id: string): Promise<number> {
+  const groups = await ctx.applied.waitingGroups(anchor);
+  let joined = 0;
+  for (const groupId of groups) {
+    try {
+      await ctx.executor.submit(
+        { method: 'PATCH', path: `/groups/${groupId}`, body: { 'members@odata.bind': [ctx.graph.url(`/directoryObjects/${id}`)] }, idempotent: false },
+        run.meter,
+      );
+      joined++;
+    } catch (err) {
+      const status = err instanceof CanopyError ? err.details.httpStatus : null;
+      if (status === 400 && /already exist/i.test((err as Error).message)) joined++;
+      else if (status !== 404) {
+        ctx.log.warn({ anchor, groupId, err: (err as Error).message }, 'could not add a member to a group waiting for it; the next sync of the group will');
+        continue;
+      }
+    }
+    await ctx.applied.addMembers(groupId, [id]);
+    await ctx.applied.doneWaiting(anchor, groupId);
+  }
+  return joined;
 }

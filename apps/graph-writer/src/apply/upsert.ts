@@ -8,7 +8,7 @@ import { sleep } from '../rate/token-bucket.js';
 import type { EntraKind } from '../state/anchor-index.js';
 import { desiredStateHash, diffProperties, type AppliedRecord } from '../state/applied-state.js';
 import { CONTACT_SKIP, MAIL_GROUP_SKIP, kindOf, type ApplyContext, type ApplyOutcome, type OpRun } from './apply-context.js';
-import { applyMemberships, MEMBERS_PER_WRITE, resolveMembers } from './memberships.js';
+import { addToWaitingGroups, applyMemberships, MEMBERS_PER_WRITE, resolveMembers } from './memberships.js';
 
 /**
  * UPSERT by anchor: find the target (anchor index, then Graph; then deletedItems, restoring a
@@ -167,6 +167,8 @@ export async function applyUpsert(ctx: ApplyContext, run: OpRun): Promise<ApplyO
     notes.push(pendingNote(membership.pending));
   }
   await ctx.applied.set(kind, op.sourceAnchor, record);
+  const joined = await addToWaitingGroups(ctx, run, op.sourceAnchor, id);
+  if (joined) notes.push(`added to ${joined} group(s) that were waiting for it`);
 
   const changedProperties = [...changed, ...(membership.added || membership.removed ? ['members'] : [])];
   if (softMatched) notes.unshift(`soft-matched an existing cloud user on ${softMatched}`);
@@ -178,8 +180,8 @@ export async function applyUpsert(ctx: ApplyContext, run: OpRun): Promise<ApplyO
 }
 
 function pendingNote(pending: string[]): string {
-  const shown = pending.slice(0, 10).join(', ');
-  return `${pending.length} member(s) not in Entra yet, retried and still missing (they are added when their object exists and the group is synced again): ${shown}${pending.length > 10 ? ', ...' : ''}`;
+  const shown = pending.slice(0, 50).join(', ');
+  return `${pending.length} member(s) not in Entra yet, retried and still missing (each is added to the group as soon as the writer writes its object): ${shown}${pending.length > 50 ? ', ...' : ''}`;
 }
 
 function pick(obj: Record<string, unknown>, keys: string[]): Record<string, GraphValue> {
@@ -367,6 +369,8 @@ async function create(
   }
   await ctx.applied.set(kind, op.sourceAnchor, record);
   if (membership.added) notes.push(`members: +${membership.added}`);
+  const joined = await addToWaitingGroups(ctx, run, op.sourceAnchor, id);
+  if (joined) notes.push(`added to ${joined} group(s) that were waiting for it`);
   const changedProperties = Object.keys(body).filter((k) => k !== 'passwordProfile' && !k.includes('@odata')).sort();
   if (membership.added) changedProperties.push('members');
   return { outcome: 'CREATED', entraId: id, reason: notes.length ? notes.join('; ') : null, changedProperties };

@@ -119,6 +119,20 @@ export class AppliedState {
     if (ids.length) await this.redis.srem(this.#membersKey(groupId), ...ids);
   }
 
+  /** Groups waiting for a member anchor that is not in Entra yet. */
+  async addWaiting(memberAnchor: string, groupId: string): Promise<void> {
+    const key = `${this.prefix}:waiting:${memberAnchor}`;
+    await this.redis.multi().sadd(key, groupId).pexpire(key, 7 * 86_400_000).exec();
+  }
+
+  async waitingGroups(memberAnchor: string): Promise<string[]> {
+    return this.redis.smembers(`${this.prefix}:waiting:${memberAnchor}`);
+  }
+
+  async doneWaiting(memberAnchor: string, groupId: string): Promise<void> {
+    await this.redis.srem(`${this.prefix}:waiting:${memberAnchor}`, groupId);
+  }
+
   async replaceMembers(groupId: string, ids: string[]): Promise<void> {
     const key = this.#membersKey(groupId);
     const tx = this.redis.multi().del(key);
