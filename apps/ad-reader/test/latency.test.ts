@@ -1,6 +1,6 @@
 import { testNamespace, type SpawnedService } from '@canopy/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Collector, Directory, fullReadLine, readerEnv, runId, spawnReader, stack } from './support/harness.js';
+import { Collector, Directory, forestDocument, fullReadLine, readerEnv, runId, spawnReader, stack } from './support/harness.js';
 
 // Integration: notification-driven latency, from the DC acknowledging a modify to the event on Kafka.
 const run = runId();
@@ -13,8 +13,12 @@ let dir: Directory;
 
 beforeAll(async () => {
   events = await new Collector(info, forest, namespace).start();
-  // The forest document's default debounce (150 ms); the poll fallback far away (10 min).
-  reader = await spawnReader(readerEnv(forest, corp, namespace, {}, { debounce: '150ms', pollInterval: '10m' }), `lat-${run}`);
+  // This reader takes its forest document from canopy.config (not a local file): the default
+  // debounce (150 ms), and the poll fallback far away (10 min).
+  await events.publishForestDocument(forestDocument(forest, corp, { debounce: '150ms', pollInterval: '10m' }), 1);
+  const env = readerEnv(forest, corp, namespace);
+  delete env.CANOPY_FOREST_CONFIG_FILE;
+  reader = await spawnReader(env, `lat-${run}`);
   await events.waitFor('the first full read', () => fullReadLine(reader.lines), 120_000);
   dir = await new Directory(corp, `OU=adr-lat-${run},${corp.baseDn}`).open();
 }, 180_000);
@@ -50,4 +54,17 @@ describe('latency', () => {
     const metrics = await (await fetch(`${reader.url}/metrics`)).text();
     expect(Number(/canopy_ad_reader_notifications_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(20);
   }, 120_000);
+
+  it('hot-reloads its forest document from canopy.config (paused: true stops reading)', async () => {
+    await events.publishForestDocument({ ...forestDocument(forest, corp, { debounce: '150ms', pollInterval: '10m' }), paused: true }, 2);
+    const ldap = async () =>
+      ((await (await fetch(`${reader.url}/readyz`)).json()) as { components: Record<string, { detail?: string }> }).components.ldap?.detail;
+    await events.waitFor('paused by the document', async () => (await ldap()) === 'paused', 20_000);
+    const dn = await dir.addUser('Paused Paul');
+    const guid = await dir.guidOf(dn);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(events.of(guid)).toHaveLength(0);
+    await events.publishForestDocument(forestDocument(forest, corp, { debounce: '150ms', pollInterval: '10m' }), 3);
+    await events.waitFor('resumed by the document', () => events.of(guid).length === 1, 20_000);
+  }, 60_000);
 });

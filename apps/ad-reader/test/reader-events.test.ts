@@ -217,6 +217,28 @@ describe('ad-reader against a Samba forest', () => {
     expect(events.acks.find((a) => a.commandId === otherForest)).toBeUndefined();
   }, 240_000);
 
+  it('a cookie the DC rejects triggers a full read, recorded as a READER result', async () => {
+    expect(await reader.stop('SIGTERM')).toBe(0);
+    await events.writeCheckpoint({
+      forest,
+      namingContext: corp.baseDn,
+      cookie: Buffer.from('not a DirSync cookie'),
+      highestUsn: 0,
+      fencingToken: 0,
+      readerId: 'ad-reader-test',
+      fullSyncCompletedAt: new Date(),
+      savedAt: new Date(),
+    });
+    const fullBefore = new Set(events.events.filter((e) => e.event.origin === 'FULL').map((e) => e.event.cycleId));
+    reader = await spawnReader(readerEnv(forest, corp, namespace), `r2-${run}`);
+    const result = await events.waitFor('a stale-cookie result', () => events.results.find((r) => r.error?.type === 'Ldap.StaleCookie'), 60_000);
+    expect(result).toMatchObject({ stage: 'READER', outcome: 'FAILED', forest });
+    expect(result.reason).toMatch(/full read started/);
+    await events.waitFor('a new full read', () => fullReadLine(reader.lines), 120_000);
+    const cycles = new Set(events.events.filter((e) => e.event.origin === 'FULL').map((e) => e.event.cycleId));
+    expect(cycles.size).toBeGreaterThan(fullBefore.size);
+  }, 240_000);
+
   it('serves readiness (active) and the canopy_ad_reader_* metrics', async () => {
     const ready = (await (await fetch(`${reader.url}/readyz`)).json()) as { components: Record<string, { detail?: string }> };
     expect(ready.components.role!.detail).toMatch(/^active/);

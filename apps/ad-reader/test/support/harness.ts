@@ -12,8 +12,11 @@ import {
   type AdObjectEvent,
   type CommandAck,
   type ControlCommand,
+  keys,
+  type ReaderCheckpoint,
   type SyncResult,
 } from '@canopy/contracts';
+import { encodeConfigDocument, publishConfigDocuments } from '@canopy/central-config';
 import { KafkaClient, ensureCanopyTopics, kafkaOptionsSchema, type KafkaConsumer, type KafkaProducer } from '@canopy/kafka';
 import { createLogger } from '@canopy/logger';
 import { getForest, readStackInfo, type ForestInfo, type StackInfo } from '@canopy/stack';
@@ -37,18 +40,19 @@ export function runId(): string {
 }
 
 /** A local forest document for the reader (labs override), pointing at the stack's corp DC. */
+export function forestDocument(forest: string, corp: ForestInfo, schedule: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: forest,
+    connection: { url: corp.ldapsUrl, timeout: '15s', pageSize: 1000 },
+    domains: [{ dnsName: corp.name }],
+    schedule: { pollInterval: '20s', debounce: '100ms', ...schedule },
+  };
+}
+
 export function forestDocumentFile(forest: string, corp: ForestInfo, schedule: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'adr-forest-'));
   const file = join(dir, 'forest.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: forest,
-      connection: { url: corp.ldapsUrl, timeout: '15s', pageSize: 1000 },
-      domains: [{ dnsName: corp.name }],
-      schedule: { pollInterval: '20s', debounce: '100ms', ...schedule },
-    }),
-  );
+  writeFileSync(file, JSON.stringify(forestDocument(forest, corp, schedule)));
   return file;
 }
 
@@ -288,6 +292,18 @@ export class Collector {
     };
     await this.#producer.send(TOPICS.control.name, [{ key: full.commandId, value: codecs.controlCommand.encode(full) }]);
     return full.commandId;
+  }
+
+  /** Publish a forest document (version n) to canopy.config in this namespace. */
+  async publishForestDocument(body: Record<string, unknown>, version: number): Promise<void> {
+    this.#producer ??= await this.kafka.producer();
+    await publishConfigDocuments(this.#producer, [encodeConfigDocument({ kind: 'FOREST', body }, version, 'ad-reader-test')]);
+  }
+
+  /** Write a checkpoint as if a reader had (e.g. a garbage cookie). */
+  async writeCheckpoint(c: ReaderCheckpoint): Promise<void> {
+    this.#producer ??= await this.kafka.producer();
+    await this.#producer.send(TOPICS.readerCheckpoints.name, [{ key: keys.readerCheckpoint(c.forest, c.namingContext), value: codecs.readerCheckpoint.encode(c) }]);
   }
 
   async stop(deleteTopic = true): Promise<void> {
