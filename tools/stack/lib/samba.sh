@@ -70,6 +70,7 @@ forest_provision() {
   log "$F_KEY: provisioning $F_REALM ($F_NETBIOS) on $F_IP ..."
   samba-tool domain provision --realm="${F_REALM^^}" --domain="$F_NETBIOS" --server-role=dc \
     --dns-backend=NONE --use-rfc2307 --adminpass="$adminpass" --targetdir="$F_DIR/dc" \
+    --backend-store="${CANOPY_SAMBA_BACKEND:-mdb}" \
     --host-name="$F_HOST" --host-ip="$F_IP" \
     --option="interfaces=$F_IP" --option="bind interfaces only=yes" >"$F_DIR/provision.log" 2>&1 \
     || fail_with_log "$F_KEY: samba-tool domain provision failed" "$F_DIR/provision.log"
