@@ -22,7 +22,12 @@ export const IMAGES = [
     app: 'graph-emulator',
     description: 'Microsoft Graph emulator for demos and tests, never production',
     packages: ['openssl'],
-    env: { CANOPY_GRAPH_EMULATOR_HOST: '0.0.0.0', CANOPY_GRAPH_EMULATOR_GRAPH_PORT: '8443', CANOPY_GRAPH_EMULATOR_ADMIN_PORT: '8444', CANOPY_GRAPH_EMULATOR_STATE_DIR: '/var/lib/graph-emulator' },
+    env: {
+      CANOPY_GRAPH_EMULATOR_HOST: '0.0.0.0',
+      CANOPY_GRAPH_EMULATOR_GRAPH_PORT: '8443',
+      CANOPY_GRAPH_EMULATOR_ADMIN_PORT: '8444',
+      CANOPY_GRAPH_EMULATOR_STATE_DIR: '/var/lib/graph-emulator',
+    },
     expose: [8443, 8444],
     health: 'http://127.0.0.1:8444/healthz',
     stateDir: '/var/lib/graph-emulator',
@@ -37,14 +42,25 @@ export function render(image) {
   const packages = image.packages?.length
     ? `RUN apt-get update \\\n && apt-get install --yes --no-install-recommends ${image.packages.join(' ')} \\\n && rm -rf /var/lib/apt/lists/*\n`
     : '';
-  const env = { NODE_ENV: 'production', ...(image.port ? { CANOPY_HTTP_PORT: String(image.port) } : {}), ...image.env };
+  const env = {
+    NODE_ENV: 'production',
+    ...(image.port ? { CANOPY_HTTP_PORT: String(image.port) } : {}),
+    ...image.env,
+  };
   const health = image.health ?? "http://127.0.0.1:'+process.env.CANOPY_HTTP_PORT+'/healthz";
-  const stateDir = image.stateDir ? `RUN mkdir -p ${image.stateDir} && chown 10001:10001 ${image.stateDir}\nVOLUME ${image.stateDir}\n` : '';
+  const stateDir = image.stateDir
+    ? `RUN mkdir -p ${image.stateDir} && chown 10001:10001 ${image.stateDir}\nVOLUME ${image.stateDir}\n`
+    : '';
   return template
     .replaceAll('@APP@', image.app)
     .replaceAll('@DESCRIPTION@', image.description)
     .replaceAll('@RUNTIME_PACKAGES@', packages)
-    .replaceAll('@ENV@', Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' '))
+    .replaceAll(
+      '@ENV@',
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    )
     .replaceAll('@STATE_DIR@', stateDir)
     .replaceAll(
       '@SERVICE@',

@@ -43,12 +43,23 @@ mkdirSync(out, { recursive: true });
 
 const INT_OR_STRING = { oneOf: [{ type: 'string' }, { type: 'integer' }] };
 const QUANTITY = { oneOf: [{ type: 'string' }, { type: 'number' }] };
-const DROP = new Set(['description', 'x-kubernetes-group-version-kind', 'x-kubernetes-list-map-keys',
-  'x-kubernetes-list-type', 'x-kubernetes-patch-merge-key', 'x-kubernetes-patch-strategy',
-  'x-kubernetes-map-type', 'x-kubernetes-unions', 'x-kubernetes-validations', 'x-kubernetes-embedded-resource']);
+const DROP = new Set([
+  'description',
+  'x-kubernetes-group-version-kind',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-list-type',
+  'x-kubernetes-patch-merge-key',
+  'x-kubernetes-patch-strategy',
+  'x-kubernetes-map-type',
+  'x-kubernetes-unions',
+  'x-kubernetes-validations',
+  'x-kubernetes-embedded-resource',
+]);
 
 export function kindSuffix(group, version) {
-  return group ? `-${group.split('.')[0].toLowerCase()}-${version.toLowerCase()}` : `-${version.toLowerCase()}`;
+  return group
+    ? `-${group.split('.')[0].toLowerCase()}-${version.toLowerCase()}`
+    : `-${version.toLowerCase()}`;
 }
 
 /** Recursively converts one schema node; `resolve` inlines a $ref (or returns undefined). */
@@ -81,7 +92,8 @@ function convert(node, resolve, stack) {
   if (node.nullable === true && typeof res.type === 'string') res.type = [res.type, 'null'];
   const preserve = node['x-kubernetes-preserve-unknown-fields'] === true;
   if (res.properties && res.additionalProperties === undefined && !preserve) res.additionalProperties = false;
-  if ((res.type === 'object' || res.type === undefined) && preserve && !res.properties) delete res.additionalProperties;
+  if ((res.type === 'object' || res.type === undefined) && preserve && !res.properties)
+    delete res.additionalProperties;
   return res;
 }
 
@@ -123,7 +135,12 @@ for (const file of crds) {
     for (const v of versions ?? []) {
       const schema = v.schema?.openAPIV3Schema;
       if (!schema) continue;
-      write(group, v.name, names.kind, convert(schema, () => undefined, []));
+      write(
+        group,
+        v.name,
+        names.kind,
+        convert(schema, () => undefined, []),
+      );
     }
   }
 }

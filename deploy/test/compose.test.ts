@@ -41,7 +41,15 @@ describe('docker-compose.yml', () => {
 
   it('runs Kafka (KRaft), Redis, the Graph emulator and every app', () => {
     const s = compose.services;
-    expect(Object.keys(s).sort()).toEqual(['ad-reader-lab', 'graph-emulator', 'graph-writer', 'kafka', 'redis', 'scheduler', 'transformer']);
+    expect(Object.keys(s).sort()).toEqual([
+      'ad-reader-lab',
+      'graph-emulator',
+      'graph-writer',
+      'kafka',
+      'redis',
+      'scheduler',
+      'transformer',
+    ]);
     expect(s.kafka.image).toMatch(/^apache\/kafka:\d+\.\d+\.\d+$/);
     expect(s.kafka.environment.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(s.kafka.environment.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('1@kafka:9093');
@@ -52,7 +60,13 @@ describe('docker-compose.yml', () => {
   });
 
   it('builds each app from its Dockerfile with the repository root as context, non-root and read-only', () => {
-    const apps: Record<string, string> = { scheduler: 'scheduler', transformer: 'transformer', 'graph-writer': 'graph-writer', 'ad-reader-lab': 'ad-reader', 'graph-emulator': 'graph-emulator' };
+    const apps: Record<string, string> = {
+      scheduler: 'scheduler',
+      transformer: 'transformer',
+      'graph-writer': 'graph-writer',
+      'ad-reader-lab': 'ad-reader',
+      'graph-emulator': 'graph-emulator',
+    };
     for (const [svc, app] of Object.entries(apps)) {
       const def = compose.services[svc];
       expect(def.build, svc).toEqual({ context: '.', dockerfile: `apps/${app}/Dockerfile` });
@@ -78,6 +92,8 @@ describe('docker-compose.yml', () => {
     const cfg = parse(readFileSync(join(REPO, src!), 'utf8'));
     expect(cfg.forests.map((f: any) => f.name)).toEqual(['lab']);
     expect(cfg.global.tenant.id).toBe(compose.services['graph-writer'].environment.CANOPY_GRAPH__TENANT_ID);
-    expect(cfg.global.graph.clientId).toBe(compose.services['graph-writer'].environment.CANOPY_GRAPH__CLIENT_ID);
+    expect(cfg.global.graph.clientId).toBe(
+      compose.services['graph-writer'].environment.CANOPY_GRAPH__CLIENT_ID,
+    );
   });
 });

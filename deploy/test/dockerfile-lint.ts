@@ -20,7 +20,11 @@ export interface Stage {
   instructions: Instruction[];
 }
 
-export function parseDockerfile(text: string): { instructions: Instruction[]; stages: Stage[]; globalArgs: Record<string, string> } {
+export function parseDockerfile(text: string): {
+  instructions: Instruction[];
+  stages: Stage[];
+  globalArgs: Record<string, string>;
+} {
   const instructions: Instruction[] = [];
   const stages: Stage[] = [];
   const globalArgs: Record<string, string> = {};
@@ -87,9 +91,13 @@ export function lintDockerfile(text: string, opts: LintOptions): string[] {
     if (stageNames.has(image)) continue; // FROM an earlier stage
     if (/\$/.test(image)) errors.push(`stage ${s.index}: base image ${s.image} has an unresolved variable`);
     const [, tag] = /^[^@]+?(?::([^:@/]+))?(?:@sha256:[0-9a-f]{64})?$/.exec(image) ?? [];
-    if (!tag && !image.includes('@sha256:')) errors.push(`stage ${s.index}: base image ${image} has no tag (implicit latest)`);
+    if (!tag && !image.includes('@sha256:'))
+      errors.push(`stage ${s.index}: base image ${image} has no tag (implicit latest)`);
     if (tag === 'latest') errors.push(`stage ${s.index}: base image ${image} uses the latest tag`);
-    if (!/^(docker\.io\/(library\/)?)?node:24(\.\d+){0,2}-[a-z]+-slim$/.test(image.split('@')[0]!) && !/^gcr\.io\/distroless\/nodejs24-debian\d+(:[\w.-]+)?$/.test(image.split('@')[0]!)) {
+    if (
+      !/^(docker\.io\/(library\/)?)?node:24(\.\d+){0,2}-[a-z]+-slim$/.test(image.split('@')[0]!) &&
+      !/^gcr\.io\/distroless\/nodejs24-debian\d+(:[\w.-]+)?$/.test(image.split('@')[0]!)
+    ) {
       errors.push(`stage ${s.index}: base image ${image} is neither node:24-*-slim nor distroless nodejs24`);
     }
   }
@@ -101,12 +109,16 @@ export function lintDockerfile(text: string, opts: LintOptions): string[] {
       if (/\bsudo\b/.test(i.args)) errors.push(`${at(i)}: no sudo`);
       if (/\b(curl|wget)\b[^|]*\|\s*(ba)?sh/.test(i.args)) errors.push(`${at(i)}: no curl | sh`);
       if (/apt-get\s+install/.test(i.args)) {
-        if (!/--no-install-recommends/.test(i.args)) errors.push(`${at(i)}: apt-get install without --no-install-recommends`);
+        if (!/--no-install-recommends/.test(i.args))
+          errors.push(`${at(i)}: apt-get install without --no-install-recommends`);
         if (!/(-y|--yes)\b/.test(i.args)) errors.push(`${at(i)}: apt-get install without --yes`);
-        if (!/rm -rf \/var\/lib\/apt\/lists/.test(i.args)) errors.push(`${at(i)}: apt lists not removed in the same RUN`);
-        if (!/apt-get update/.test(i.args)) errors.push(`${at(i)}: apt-get install without apt-get update in the same RUN`);
+        if (!/rm -rf \/var\/lib\/apt\/lists/.test(i.args))
+          errors.push(`${at(i)}: apt lists not removed in the same RUN`);
+        if (!/apt-get update/.test(i.args))
+          errors.push(`${at(i)}: apt-get install without apt-get update in the same RUN`);
       }
-      if (/\bapk\s+add\b/.test(i.args) && !/--no-cache/.test(i.args)) errors.push(`${at(i)}: apk add without --no-cache`);
+      if (/\bapk\s+add\b/.test(i.args) && !/--no-cache/.test(i.args))
+        errors.push(`${at(i)}: apk add without --no-cache`);
     }
     if (i.keyword === 'WORKDIR' && !i.args.startsWith('/')) errors.push(`${at(i)}: WORKDIR must be absolute`);
   }
@@ -114,24 +126,41 @@ export function lintDockerfile(text: string, opts: LintOptions): string[] {
   const build = stages[0];
   const final = stages[stages.length - 1];
   if (build && final && build !== final) {
-    const runs = build.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
-    if (!/\bnpm ci\b/.test(runs)) errors.push('build stage: dependencies must be installed with npm ci (lock file)');
-    if (!new RegExp(`tsc -b apps/${opts.app}/tsconfig\\.json`).test(runs)) errors.push(`build stage: must compile apps/${opts.app} with tsc -b`);
-    if (!/npm prune --omit=dev/.test(runs)) errors.push('build stage: must prune dev dependencies (npm prune --omit=dev) before the runtime copy');
+    const runs = build.instructions
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
+    if (!/\bnpm ci\b/.test(runs))
+      errors.push('build stage: dependencies must be installed with npm ci (lock file)');
+    if (!new RegExp(`tsc -b apps/${opts.app}/tsconfig\\.json`).test(runs))
+      errors.push(`build stage: must compile apps/${opts.app} with tsc -b`);
+    if (!/npm prune --omit=dev/.test(runs))
+      errors.push('build stage: must prune dev dependencies (npm prune --omit=dev) before the runtime copy');
 
-    const finalRuns = final.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
-    if (/\bnpm (ci|install|i)\b|\byarn\b|\bpnpm\b/.test(finalRuns)) errors.push('runtime stage: must not install npm packages (dev dependencies would come back)');
+    const finalRuns = final.instructions
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
+    if (/\bnpm (ci|install|i)\b|\byarn\b|\bpnpm\b/.test(finalRuns))
+      errors.push('runtime stage: must not install npm packages (dev dependencies would come back)');
     for (const c of final.instructions.filter((i) => i.keyword === 'COPY')) {
-      if (!/--from=/.test(c.args)) errors.push(`${at(c)}: the runtime stage copies only from the build stage, never the context (no sources, no dev files)`);
+      if (!/--from=/.test(c.args))
+        errors.push(
+          `${at(c)}: the runtime stage copies only from the build stage, never the context (no sources, no dev files)`,
+        );
     }
     const users = final.instructions.filter((i) => i.keyword === 'USER');
     const user = users[users.length - 1];
     if (!user) errors.push('runtime stage: no USER (would run as root)');
     else {
       const [uid, gid] = user.args.split(':');
-      if (!/^\d+$/.test(uid!)) errors.push(`${at(user)}: USER must be numeric so Kubernetes runAsNonRoot can verify it (got ${user.args})`);
+      if (!/^\d+$/.test(uid!))
+        errors.push(
+          `${at(user)}: USER must be numeric so Kubernetes runAsNonRoot can verify it (got ${user.args})`,
+        );
       else if (Number(uid) < 10000) errors.push(`${at(user)}: USER uid must be >= 10000 (got ${uid})`);
-      if (gid !== undefined && (!/^\d+$/.test(gid) || Number(gid) === 0)) errors.push(`${at(user)}: group must be numeric and not 0`);
+      if (gid !== undefined && (!/^\d+$/.test(gid) || Number(gid) === 0))
+        errors.push(`${at(user)}: group must be numeric and not 0`);
       const entry = final.instructions.find((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD');
       if (entry && entry.line < user.line) errors.push(`${at(user)}: USER must come before ENTRYPOINT/CMD`);
       const afterUser = final.instructions.filter((i) => i.line > user.line && i.keyword === 'RUN');
@@ -152,15 +181,22 @@ export function lintDockerfile(text: string, opts: LintOptions): string[] {
       } catch {
         argv = undefined;
       }
-      if (!Array.isArray(argv)) errors.push(`${at(ep)}: ENTRYPOINT must be exec form (JSON array) so signals reach node`);
+      if (!Array.isArray(argv))
+        errors.push(`${at(ep)}: ENTRYPOINT must be exec form (JSON array) so signals reach node`);
       else {
         if (argv[0] !== 'node') errors.push(`${at(ep)}: ENTRYPOINT must start node`);
-        if (!argv.includes(`apps/${opts.app}/dist/main.js`)) errors.push(`${at(ep)}: ENTRYPOINT must run apps/${opts.app}/dist/main.js`);
+        if (!argv.includes(`apps/${opts.app}/dist/main.js`))
+          errors.push(`${at(ep)}: ENTRYPOINT must run apps/${opts.app}/dist/main.js`);
       }
     }
-    const exposed = final.instructions.filter((i) => i.keyword === 'EXPOSE').flatMap((i) => i.args.split(/\s+/).map((p) => Number(p.split('/')[0])));
+    const exposed = final.instructions
+      .filter((i) => i.keyword === 'EXPOSE')
+      .flatMap((i) => i.args.split(/\s+/).map((p) => Number(p.split('/')[0])));
     for (const p of opts.expose) if (!exposed.includes(p)) errors.push(`runtime stage: EXPOSE ${p} missing`);
-    const env = final.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    const env = final.instructions
+      .filter((i) => i.keyword === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     if (!/NODE_ENV=production/.test(env)) errors.push('runtime stage: NODE_ENV=production not set');
   }
   return errors;

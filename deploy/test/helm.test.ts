@@ -6,7 +6,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CHART, THREE_FORESTS, ensureTools, helmTemplate, kubeconform, run, type Tools } from './tools.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: any };
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  [k: string]: any;
+};
 
 function parseManifests(text: string): Manifest[] {
   return parseAllDocuments(text)
@@ -20,10 +25,12 @@ function parseManifests(text: string): Manifest[] {
 const byKind = (ms: Manifest[], kind: string) => ms.filter((m) => m.kind === kind);
 const named = (ms: Manifest[], kind: string, name: string) => {
   const m = ms.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!m) throw new Error(`no ${kind} ${name}; have ${ms.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  if (!m)
+    throw new Error(`no ${kind} ${name}; have ${ms.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
   return m;
 };
-const envOf = (c: any): Record<string, any> => Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
+const envOf = (c: any): Record<string, any> =>
+  Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
 
 let tools: Tools;
 let defaults: Manifest[];
@@ -46,33 +53,55 @@ describe('helm lint --strict', () => {
     expect(r.status).toBe(0);
   });
   it('passes with the three-forest values', () => {
-    const r = run(tools.HELM, ['lint', '--strict', '--kube-version', tools.K8S_VERSION, CHART, '-f', THREE_FORESTS]);
+    const r = run(tools.HELM, [
+      'lint',
+      '--strict',
+      '--kube-version',
+      tools.K8S_VERSION,
+      CHART,
+      '-f',
+      THREE_FORESTS,
+    ]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 });
 
 describe('kubeconform (strict, offline schemas generated from Kubernetes OpenAPI and the CRDs)', () => {
   it('the schema folder has the kinds the chart renders', () => {
-    for (const f of ['deployment-apps-v1.json', 'networkpolicy-networking-v1.json', 'horizontalpodautoscaler-autoscaling-v2.json', 'servicemonitor-monitoring-v1.json', 'scaledobject-keda-v1alpha1.json']) {
+    for (const f of [
+      'deployment-apps-v1.json',
+      'networkpolicy-networking-v1.json',
+      'horizontalpodautoscaler-autoscaling-v2.json',
+      'servicemonitor-monitoring-v1.json',
+      'scaledobject-keda-v1alpha1.json',
+    ]) {
       expect(() => readFileSync(join(tools.SCHEMA_DIR, f))).not.toThrow();
     }
   });
   it('validates every manifest of the default render', () => {
     const r = kubeconform(tools, defaultsText);
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`${defaults.length} resources found.*Valid: ${defaults.length}, Invalid: 0, Errors: 0, Skipped: 0`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `${defaults.length} resources found.*Valid: ${defaults.length}, Invalid: 0, Errors: 0, Skipped: 0`,
+      ),
+    );
   });
   it('validates every manifest of the three-forest render (ServiceMonitor and ScaledObject included)', () => {
     const r = kubeconform(tools, threeText);
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`${three.length} resources found.*Valid: ${three.length}, Invalid: 0, Errors: 0, Skipped: 0`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `${three.length} resources found.*Valid: ${three.length}, Invalid: 0, Errors: 0, Skipped: 0`,
+      ),
+    );
     expect(byKind(three, 'ServiceMonitor')).toHaveLength(1);
     expect(byKind(three, 'ScaledObject')).toHaveLength(2);
   });
   it('both renders are also valid for the oldest supported Kubernetes (Chart.yaml kubeVersion)', () => {
-    const chart = readFileSync(join(CHART, 'Chart.yaml'), 'utf8');
+    const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as { kubeVersion: string };
     const [major, minor] = tools.K8S_MIN_VERSION.split('.');
-    expect(chart).toContain(`kubeVersion: ">=${major}.${minor}.0-0"`);
+    expect(chart.kubeVersion).toBe(`>=${major}.${minor}.0-0`);
     for (const args of [[], ['-f', THREE_FORESTS]]) {
       const text = helmTemplate({ ...tools, K8S_VERSION: tools.K8S_MIN_VERSION }, args);
       const r = kubeconform(tools, text, 'min');
@@ -94,9 +123,15 @@ describe('kubeconform (strict, offline schemas generated from Kubernetes OpenAPI
 
 describe('default render', () => {
   it('has transformer, writer and scheduler but no reader (no forests yet)', () => {
-    const deployments = byKind(defaults, 'Deployment').map((d) => d.metadata.name).sort();
+    const deployments = byKind(defaults, 'Deployment')
+      .map((d) => d.metadata.name)
+      .sort();
     expect(deployments).toEqual(['canopy-graph-writer', 'canopy-scheduler', 'canopy-transformer']);
-    expect(byKind(defaults, 'HorizontalPodAutoscaler').map((h) => h.metadata.name).sort()).toEqual(['canopy-graph-writer', 'canopy-transformer']);
+    expect(
+      byKind(defaults, 'HorizontalPodAutoscaler')
+        .map((h) => h.metadata.name)
+        .sort(),
+    ).toEqual(['canopy-graph-writer', 'canopy-transformer']);
     expect(byKind(defaults, 'ScaledObject')).toHaveLength(0);
     expect(byKind(defaults, 'ServiceMonitor')).toHaveLength(0);
   });
@@ -123,7 +158,9 @@ describe('three-forest render', () => {
   const forests = ['corp', 'fabrikam', 'lab'];
 
   it('has exactly one reader Deployment per forest, with the forest replicas', () => {
-    const readers = byKind(three, 'Deployment').filter((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'ad-reader');
+    const readers = byKind(three, 'Deployment').filter(
+      (d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'ad-reader',
+    );
     expect(readers.map((r) => r.metadata.labels?.['canopy.io/forest']).sort()).toEqual(forests);
     expect(readers.map((r) => [r.metadata.name, r.spec.replicas]).sort()).toEqual([
       ['canopy-reader-corp', 3],
@@ -137,7 +174,11 @@ describe('three-forest render', () => {
       const d = named(three, 'Deployment', `canopy-reader-${forest}`);
       const pod = d.spec.template.spec;
       expect(d.spec.selector.matchLabels['canopy.io/forest']).toBe(forest);
-      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       expect(pod.automountServiceAccountToken).toBe(false);
       expect(pod.containers).toHaveLength(1);
       const c = pod.containers[0];
@@ -187,15 +228,30 @@ describe('three-forest render', () => {
       expect(ports(egress[1])).toEqual(['TCP/9092', 'TCP/9093']);
       expect(ports(egress[2])).toEqual(['TCP/6379']);
       const dcs = egress[3];
-      const want = { corp: [['10.10.0.0/24', '10.10.1.0/24'], ['TCP/3269', 'TCP/636']], fabrikam: [['172.20.5.10/32', '172.20.5.11/32'], ['TCP/389']], lab: [['192.168.50.0/24'], ['TCP/3269', 'TCP/636']] }[forest]!;
+      const want = {
+        corp: [
+          ['10.10.0.0/24', '10.10.1.0/24'],
+          ['TCP/3269', 'TCP/636'],
+        ],
+        fabrikam: [['172.20.5.10/32', '172.20.5.11/32'], ['TCP/389']],
+        lab: [['192.168.50.0/24'], ['TCP/3269', 'TCP/636']],
+      }[forest]!;
       expect(dcs.to.map((t: any) => t.ipBlock.cidr)).toEqual(want[0]);
       expect(ports(dcs)).toEqual(want[1]);
     });
   }
 
   it('a PodDisruptionBudget for each reader with more than one replica', () => {
-    const pdbs = byKind(three, 'PodDisruptionBudget').map((p) => p.metadata.name).sort();
-    expect(pdbs).toEqual(['canopy-graph-writer', 'canopy-reader-corp', 'canopy-reader-fabrikam', 'canopy-scheduler', 'canopy-transformer']);
+    const pdbs = byKind(three, 'PodDisruptionBudget')
+      .map((p) => p.metadata.name)
+      .sort();
+    expect(pdbs).toEqual([
+      'canopy-graph-writer',
+      'canopy-reader-corp',
+      'canopy-reader-fabrikam',
+      'canopy-scheduler',
+      'canopy-transformer',
+    ]);
   });
 
   it('every container of every Deployment is hardened and probed', () => {
@@ -205,7 +261,9 @@ describe('three-forest render', () => {
         expect(c.securityContext.capabilities.drop, d.metadata.name).toEqual(['ALL']);
         expect(c.livenessProbe.httpGet.path).toBe('/healthz');
         expect(c.readinessProbe.httpGet.path).toBe('/readyz');
-        expect(c.image, d.metadata.name).toMatch(/^registry\.example\.com\/platform\/canopy\/[a-z-]+(:0\.1\.0|@sha256:[0-9a-f]{64})$/);
+        expect(c.image, d.metadata.name).toMatch(
+          /^registry\.example\.com\/platform\/canopy\/[a-z-]+(:0\.1\.0|@sha256:[0-9a-f]{64})$/,
+        );
       }
     }
   });
@@ -218,18 +276,28 @@ describe('three-forest render', () => {
     expect(env.CANOPY_GRAPH__CERTIFICATE_FILE).toBe('/etc/canopy/graph/tls.crt');
     expect(env.CANOPY_GRAPH__PRIVATE_KEY_FILE).toBe('/etc/canopy/graph/tls.key');
     expect(env.CANOPY_GRAPH__CLIENT_SECRET_FILE).toBeUndefined();
-    expect(d.spec.template.spec.volumes).toContainEqual({ name: 'graph', secret: { secretName: 'canopy-graph-cert', defaultMode: 0o440 } });
+    expect(d.spec.template.spec.volumes).toContainEqual({
+      name: 'graph',
+      secret: { secretName: 'canopy-graph-cert', defaultMode: 0o440 },
+    });
     expect(c.image).toContain('@sha256:');
     expect(byKind(three, 'Secret').map((s) => s.metadata.name)).not.toContain('canopy-graph');
     const np = named(three, 'NetworkPolicy', 'canopy-graph-writer');
     const graphRule = np.spec.egress.find((r: any) => r.ports.some((p: any) => p.port === 443));
-    expect(graphRule.to[0].ipBlock).toEqual({ cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] });
+    expect(graphRule.to[0].ipBlock).toEqual({
+      cidr: '0.0.0.0/0',
+      except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+    });
   });
 
   it('KEDA replaces the HPAs and scales on consumer lag', () => {
     expect(byKind(three, 'HorizontalPodAutoscaler')).toHaveLength(0);
     const so = named(three, 'ScaledObject', 'canopy-graph-writer');
-    expect(so.spec.triggers[0]).toMatchObject({ type: 'kafka', metadata: { consumerGroup: 'canopy-graph-writer', topic: 'canopy.entra.ops' }, authenticationRef: { name: 'canopy-kafka-keda' } });
+    expect(so.spec.triggers[0]).toMatchObject({
+      type: 'kafka',
+      metadata: { consumerGroup: 'canopy-graph-writer', topic: 'canopy.entra.ops' },
+      authenticationRef: { name: 'canopy-kafka-keda' },
+    });
     expect(named(three, 'Deployment', 'canopy-graph-writer').spec.replicas).toBeUndefined();
   });
 
@@ -247,7 +315,9 @@ describe('three-forest render', () => {
     const svc = named(three, 'Service', 'canopy-scheduler');
     expect(svc.spec.ports[0]).toMatchObject({ name: 'http', port: 8080, targetPort: 'http' });
     const np = named(three, 'NetworkPolicy', 'canopy-scheduler');
-    expect(np.spec.ingress[1].from).toEqual([{ namespaceSelector: { matchLabels: { 'canopy.io/cli': 'true' } } }]);
+    expect(np.spec.ingress[1].from).toEqual([
+      { namespaceSelector: { matchLabels: { 'canopy.io/cli': 'true' } } },
+    ]);
   });
 
   it('the ServiceMonitor scrapes /metrics of every component and keeps the forest label', () => {
@@ -255,8 +325,15 @@ describe('three-forest render', () => {
     expect(sm.metadata.labels?.release).toBe('kube-prometheus-stack');
     expect(sm.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
     expect(sm.spec.podTargetLabels).toContain('canopy.io/forest');
-    const metricServices = byKind(three, 'Service').filter((s) => s.metadata.labels?.['canopy.io/metrics'] === 'true');
-    expect(metricServices.map((s) => s.metadata.labels?.['app.kubernetes.io/component']).sort()).toEqual(['ad-reader', 'graph-writer', 'scheduler', 'transformer']);
+    const metricServices = byKind(three, 'Service').filter(
+      (s) => s.metadata.labels?.['canopy.io/metrics'] === 'true',
+    );
+    expect(metricServices.map((s) => s.metadata.labels?.['app.kubernetes.io/component']).sort()).toEqual([
+      'ad-reader',
+      'graph-writer',
+      'scheduler',
+      'transformer',
+    ]);
   });
 });
 
@@ -269,23 +346,41 @@ describe('values.schema.json is strict', () => {
   };
   it('rejects an unknown top-level key and an unknown key in a forest', () => {
     expect(tryRender('replicaCount: 3\n').stderr).toMatch(/additional properties 'replicaCount' not allowed/);
-    const r = tryRender('forests:\n  - name: corp\n    ldap: { bindDn: x, bindPassword: pw }\n    dcs: { cidrs: [10.0.0.0/8] }\n    replica: 2\n');
+    const r = tryRender(
+      'forests:\n  - name: corp\n    ldap: { bindDn: x, bindPassword: pw }\n    dcs: { cidrs: [10.0.0.0/8] }\n    replica: 2\n',
+    );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/replica/);
   });
   it('rejects a bad forest name, a duplicate forest and a forest without DCs', () => {
-    expect(tryRender('forests:\n  - name: Corp_1\n    ldap: { bindDn: x, bindPassword: pw }\n    dcs: { cidrs: [10.0.0.0/8] }\n').status).not.toBe(0);
-    const dup = tryRender('forests:\n  - name: corp\n    ldap: { bindDn: x, bindPassword: pw }\n    dcs: { cidrs: [10.0.0.0/8] }\n  - name: corp\n    ldap: { bindDn: x, bindPassword: pw }\n    dcs: { cidrs: [10.0.0.0/8] }\n');
+    expect(
+      tryRender(
+        'forests:\n  - name: Corp_1\n    ldap: { bindDn: x, bindPassword: pw }\n    dcs: { cidrs: [10.0.0.0/8] }\n',
+      ).status,
+    ).not.toBe(0);
+    const dup = tryRender(
+      'forests:\n  - name: corp\n    ldap: { bindDn: x, bindPassword: pw }\n    dcs: { cidrs: [10.0.0.0/8] }\n  - name: corp\n    ldap: { bindDn: x, bindPassword: pw }\n    dcs: { cidrs: [10.0.0.0/8] }\n',
+    );
     expect(dup.stderr).toMatch(/appears twice/);
-    expect(tryRender('forests:\n  - name: corp\n    ldap: { bindDn: x, bindPassword: pw }\n').stderr).toMatch(/dcs/);
+    expect(tryRender('forests:\n  - name: corp\n    ldap: { bindDn: x, bindPassword: pw }\n').stderr).toMatch(
+      /dcs/,
+    );
   });
   it('requires bind credentials when no existingSecret is named', () => {
-    expect(tryRender('forests:\n  - name: corp\n    ldap: { bindDn: x }\n    dcs: { cidrs: [10.0.0.0/8] }\n').stderr).toMatch(/bindPassword/);
+    expect(
+      tryRender('forests:\n  - name: corp\n    ldap: { bindDn: x }\n    dcs: { cidrs: [10.0.0.0/8] }\n')
+        .stderr,
+    ).toMatch(/bindPassword/);
   });
   it('a values file that is valid renders', () => {
-    const r = tryRender('forests:\n  - name: corp.example\n    ldap: { bindDn: x, bindPassword: pw }\n    dcs: { cidrs: [10.0.0.0/8] }\nkafka:\n  brokers: [k:9092]\n  tls: { enabled: false }\n');
+    const r = tryRender(
+      'forests:\n  - name: corp.example\n    ldap: { bindDn: x, bindPassword: pw }\n    dcs: { cidrs: [10.0.0.0/8] }\nkafka:\n  brokers: [k:9092]\n  tls: { enabled: false }\n',
+    );
     expect(r.status, r.stderr).toBe(0);
-    const env = envOf(named(parseManifests(r.stdout), 'Deployment', 'canopy-reader-corp.example').spec.template.spec.containers[0]);
+    const env = envOf(
+      named(parseManifests(r.stdout), 'Deployment', 'canopy-reader-corp.example').spec.template.spec
+        .containers[0],
+    );
     // Booleans from env are coerced by zod: "false" would read as true, so the chart sets the variable only when true.
     expect(env.CANOPY_KAFKA__TLS__ENABLED).toBeUndefined();
   });
@@ -294,14 +389,27 @@ describe('values.schema.json is strict', () => {
 describe('NOTES.txt', () => {
   // helm template never renders NOTES.txt and `helm install --dry-run` needs a cluster, so a
   // copy of the chart renders it through tpl into a ConfigMap.
-  const helmTemplateOf = (chart: string, args: string[]) => run(tools.HELM, ['template', 'canopy', chart, '--namespace', 'canopy', '--kube-version', tools.K8S_VERSION, ...args]);
+  const helmTemplateOf = (chart: string, args: string[]) =>
+    run(tools.HELM, [
+      'template',
+      'canopy',
+      chart,
+      '--namespace',
+      'canopy',
+      '--kube-version',
+      tools.K8S_VERSION,
+      ...args,
+    ]);
   it('renders for default and three-forest values', () => {
     const render = (args: string[]) => {
       const dir = mkdtempSync(join(tmpdir(), 'canopy-notes-'));
       const chart = join(dir, 'canopy');
       cpSync(CHART, chart, { recursive: true });
       cpSync(join(chart, 'templates/NOTES.txt'), join(chart, 'files/notes.tmpl'));
-      writeFileSync(join(chart, 'templates/zz-notes.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ tpl (.Files.Get "files/notes.tmpl") . | quote }}\n');
+      writeFileSync(
+        join(chart, 'templates/zz-notes.yaml'),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ tpl (.Files.Get "files/notes.tmpl") . | quote }}\n',
+      );
       const r = helmTemplateOf(chart, ['--show-only', 'templates/zz-notes.yaml', ...args]);
       expect(r.status, r.stderr).toBe(0);
       return parseManifests(r.stdout)[0]!.data.notes as string;
@@ -317,21 +425,54 @@ describe('NOTES.txt', () => {
 });
 
 describe('option variants render valid manifests', () => {
-  const forest = ['--set', 'forests[0].name=corp', '--set', 'forests[0].ldap.bindDn=CN=x', '--set', 'forests[0].ldap.bindPassword=pw', '--set', 'forests[0].dcs.cidrs[0]=10.0.0.0/8'];
+  const forest = [
+    '--set',
+    'forests[0].name=corp',
+    '--set',
+    'forests[0].ldap.bindDn=CN=x',
+    '--set',
+    'forests[0].ldap.bindPassword=pw',
+    '--set',
+    'forests[0].dcs.cidrs[0]=10.0.0.0/8',
+  ];
   const variants: Record<string, string[]> = {
     'client secret, SASL password from values, Redis password, no NetworkPolicies, no SA': [
       ...forest,
-      '--set', 'graph.auth=clientSecret', '--set', 'graph.clientSecret=s3cret',
-      '--set', 'kafka.sasl.enabled=true', '--set', 'kafka.sasl.password=pw',
-      '--set', 'redis.password=rpw', '--set', 'networkPolicy.enabled=false',
-      '--set', 'serviceAccount.create=false', '--set', 'serviceAccount.name=platform-sa',
+      '--set',
+      'graph.auth=clientSecret',
+      '--set',
+      'graph.clientSecret=s3cret',
+      '--set',
+      'kafka.sasl.enabled=true',
+      '--set',
+      'kafka.sasl.password=pw',
+      '--set',
+      'redis.password=rpw',
+      '--set',
+      'networkPolicy.enabled=false',
+      '--set',
+      'serviceAccount.create=false',
+      '--set',
+      'serviceAccount.name=platform-sa',
     ],
     'certificate from values, no autoscaling, no PDBs, no dashboard, kafka namespace': [
       ...forest,
-      '--set', 'graph.certificate=CERT', '--set', 'graph.privateKey=KEY',
-      '--set', 'transformer.autoscaling.enabled=false', '--set', 'writer.autoscaling.enabled=false',
-      '--set', 'transformer.podDisruptionBudget.enabled=false', '--set', 'reader.podDisruptionBudget.enabled=false',
-      '--set', 'metrics.dashboard.enabled=false', '--set', 'kafka.namespace=team-a',
+      '--set',
+      'graph.certificate=CERT',
+      '--set',
+      'graph.privateKey=KEY',
+      '--set',
+      'transformer.autoscaling.enabled=false',
+      '--set',
+      'writer.autoscaling.enabled=false',
+      '--set',
+      'transformer.podDisruptionBudget.enabled=false',
+      '--set',
+      'reader.podDisruptionBudget.enabled=false',
+      '--set',
+      'metrics.dashboard.enabled=false',
+      '--set',
+      'kafka.namespace=team-a',
     ],
   };
   for (const [name, args] of Object.entries(variants)) {
@@ -354,7 +495,11 @@ describe('option variants render valid manifests', () => {
         expect(named(ms, 'Secret', 'canopy-graph').type).toBe('kubernetes.io/tls');
         expect(byKind(ms, 'HorizontalPodAutoscaler')).toHaveLength(0);
         expect(writer.spec.replicas).toBe(2);
-        expect(byKind(ms, 'PodDisruptionBudget').map((p) => p.metadata.name).sort()).toEqual(['canopy-graph-writer', 'canopy-scheduler']);
+        expect(
+          byKind(ms, 'PodDisruptionBudget')
+            .map((p) => p.metadata.name)
+            .sort(),
+        ).toEqual(['canopy-graph-writer', 'canopy-scheduler']);
         expect(env.CANOPY_KAFKA__NAMESPACE).toBe('team-a');
         expect(ms.find((m) => m.metadata.name === 'canopy-dashboard')).toBeUndefined();
       }

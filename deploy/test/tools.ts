@@ -33,7 +33,9 @@ export function ensureTools(): Tools {
     maxBuffer: 64 * 1024 * 1024,
   });
   if (res.status !== 0) {
-    throw new Error(`deploy/scripts/ensure-tools.sh failed (exit ${res.status ?? res.signal}):\n${res.stderr.slice(-8000)}`);
+    throw new Error(
+      `deploy/scripts/ensure-tools.sh failed (exit ${res.status ?? res.signal}):\n${res.stderr.slice(-8000)}`,
+    );
   }
   const values = Object.fromEntries(
     res.stdout
@@ -41,7 +43,16 @@ export function ensureTools(): Tools {
       .filter((l) => /^[A-Z0-9_]+=/.test(l))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
-  for (const key of ['HELM', 'KUBECONFORM', 'K8S_VERSION', 'SCHEMA_DIR', 'SCHEMA_LOCATION', 'K8S_MIN_VERSION', 'SCHEMA_MIN_LOCATION', 'COMPOSE_SCHEMA']) {
+  for (const key of [
+    'HELM',
+    'KUBECONFORM',
+    'K8S_VERSION',
+    'SCHEMA_DIR',
+    'SCHEMA_LOCATION',
+    'K8S_MIN_VERSION',
+    'SCHEMA_MIN_LOCATION',
+    'COMPOSE_SCHEMA',
+  ]) {
     if (!values[key]) throw new Error(`ensure-tools.sh did not print ${key}=...; stdout:\n${res.stdout}`);
   }
   cached = values as unknown as Tools;
@@ -55,7 +66,13 @@ export interface RunResult {
 }
 
 export function run(cmd: string, args: string[], input?: string): RunResult {
-  const res = spawnSync(cmd, args, { encoding: 'utf8', input, cwd: REPO, maxBuffer: 64 * 1024 * 1024, timeout: 5 * 60_000 });
+  const res = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    input,
+    cwd: REPO,
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 5 * 60_000,
+  });
   if (res.error) throw res.error;
   return { status: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
@@ -73,7 +90,28 @@ export function helmTemplate(tools: Tools, args: string[] = []): string {
  * kubeconform, strict, offline, every kind must have a schema (no -ignore-missing-schemas);
  * against the current Kubernetes by default, or the oldest the chart supports (`min`).
  */
-export function kubeconform(tools: Tools, manifests: string, which: 'current' | 'min' = 'current'): RunResult {
-  const [version, location] = which === 'min' ? [tools.K8S_MIN_VERSION, tools.SCHEMA_MIN_LOCATION] : [tools.K8S_VERSION, tools.SCHEMA_LOCATION];
-  return run(tools.KUBECONFORM, ['-strict', '-summary', '-output', 'text', '-kubernetes-version', version, '-schema-location', location, '-'], manifests);
+export function kubeconform(
+  tools: Tools,
+  manifests: string,
+  which: 'current' | 'min' = 'current',
+): RunResult {
+  const [version, location] =
+    which === 'min'
+      ? [tools.K8S_MIN_VERSION, tools.SCHEMA_MIN_LOCATION]
+      : [tools.K8S_VERSION, tools.SCHEMA_LOCATION];
+  return run(
+    tools.KUBECONFORM,
+    [
+      '-strict',
+      '-summary',
+      '-output',
+      'text',
+      '-kubernetes-version',
+      version,
+      '-schema-location',
+      location,
+      '-',
+    ],
+    manifests,
+  );
 }
