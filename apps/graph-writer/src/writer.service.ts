@@ -3,7 +3,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { Redis } from 'ioredis';
 import { ConfigStore, type GlobalDocument } from '@canopy/central-config';
 import { TOPICS, codecs, type CommandAck, type ControlCommand, type EntraOperation } from '@canopy/contracts';
-import { CanopyError, toCanopyError } from '@canopy/errors';
+import { toCanopyError } from '@canopy/errors';
 import { KafkaClient, type BatchContext, type IncomingMessage, type KafkaConsumer, type KafkaProducer, type MessageBatch } from '@canopy/kafka';
 import type { Logger } from '@canopy/logger';
 import { LOGGER, Readiness, ServiceMetrics } from '@canopy/service-runtime';
@@ -472,4 +472,3 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-export { CanopyError };

@@ -1,8 +1,8 @@
-import { CanopyError, PermanentError, RetriableError } from '@canopy/errors';
+import { CanopyError, RetriableError } from '@canopy/errors';
 import type { Logger } from '@canopy/logger';
 import type { GraphClient, GraphHttpResponse } from '../graph/graph-client.js';
 import { classifyGraphResponse, classifyTransportError } from '../graph/graph-errors.js';
-import { MAX_BATCH, sleep, type TokenBucket } from '../rate/token-bucket.js';
+import { MAX_BATCH, type TokenBucket } from '../rate/token-bucket.js';
 import type { ThrottleGate } from '../rate/throttle-gate.js';
 
 /**
@@ -303,4 +303,3 @@ function lowerKeys(h: Record<string, string>): Record<string, string> {
   return out;
 }
 
-export { PermanentError };
