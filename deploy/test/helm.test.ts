@@ -134,6 +134,8 @@ describe('default render', () => {
     ).toEqual(['canopy-graph-writer', 'canopy-transformer']);
     expect(byKind(defaults, 'ScaledObject')).toHaveLength(0);
     expect(byKind(defaults, 'ServiceMonitor')).toHaveLength(0);
+    const writer = named(defaults, 'Deployment', 'canopy-graph-writer');
+    expect(writer.spec.template.spec.containers[0].image).toBe('canopy/graph-writer:0.1.0');
   });
   it('ships the Grafana dashboard with the sidecar label and valid JSON', () => {
     const cm = named(defaults, 'ConfigMap', 'canopy-dashboard');
