@@ -115,6 +115,7 @@ PY
   _samba_tool dsacl set --objectdn="$F_BASE" --sddl="(OA;;CR;1131f6aa-9c07-11d1-f79f-00c04fc2dcd2;;$sid)" \
     >>"$F_DIR/provision.log" 2>&1 || fail_with_log "$F_KEY: dsacl set failed" "$F_DIR/provision.log"
   echo "$sid" > "$F_DIR/sync.sid"
+  forest_grant_deleted_objects
   touch "$F_DIR/.provisioned"
   log "$F_KEY: provisioned in $(secs_since "$t") s"
 }
@@ -154,13 +155,24 @@ forest_stop() { stop_pidfile "$(forest_pidfile "$1")" "samba $1"; }
 forest_up() { # key
   forest_vars "$1"
   local key=$1
-  if forest_running "$key" && forest_ldaps_ok "$key"; then log "$key: already running"; return 0; fi
+  if forest_running "$key" && forest_ldaps_ok "$key"; then log "$key: already running"; forest_grant_deleted_objects; return 0; fi
   samba_ensure_installed
   if [ ! -f "$F_DIR/.provisioned" ]; then
     forest_running "$key" && forest_stop "$key"
     forest_provision "$key"
   fi
+  forest_grant_deleted_objects
   forest_start "$key"
+}
+
+# Samba (unlike Windows AD) hides tombstones from DirSync unless the sync account may list and
+# read CN=Deleted Objects: grant List Contents + Read Property there (idempotent; samba-tool
+# dsacl cannot reach that container, so Samba's Python bindings do it, with Debian's python3).
+forest_grant_deleted_objects() {
+  local sid
+  sid=$(cat "$F_DIR/sync.sid" 2>/dev/null) || return 0
+  /usr/bin/python3 "$STACK_ROOT/lib/grant-deleted-objects.py" "$F_DIR/dc/etc/smb.conf" "tdb://$F_DIR/dc/private/sam.ldb" "$F_BASE" "$sid" \
+    >>"$F_DIR/provision.log" 2>&1 || fail_with_log "$F_KEY: granting the sync account read access to CN=Deleted Objects failed" "$F_DIR/provision.log"
 }
 
 forest_wipe() { forest_stop "$1"; rm -rf "${FORESTS_DIR:?}/$1"; }
