@@ -24,7 +24,8 @@ import { REPO } from './tools.js';
  * (/out moved into the temporary folder), and the runtime tree they assemble must start with
  * Node alone: `node apps/<app>/dist/main.js --help` loads every module of the app, so a package
  * that is missing at run time (a dev dependency, a lib's dist, a data file) fails it.
- * Set CANOPY_DEPLOY_IMAGES=ad-reader,scheduler to run fewer images.
+ * Set CANOPY_DEPLOY_IMAGES=ad-reader,scheduler to run fewer images, CANOPY_DEPLOY_KEEP=1 to keep
+ * the trees.
  */
 
 interface Image {
@@ -88,7 +89,9 @@ beforeAll(() => {
 }, 20 * 60_000);
 
 afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
+  // CANOPY_DEPLOY_KEEP=1 keeps the runtime trees (out-<app>) for a look or a manual run.
+  if (process.env.CANOPY_DEPLOY_KEEP) console.log(`runtime trees kept in ${work}`);
+  else rmSync(work, { recursive: true, force: true });
 });
 
 describe.each(images.map((i) => i.app))('image %s (build stage run without Docker)', (app) => {
