@@ -1,4 +1,10 @@
-import { Attribute, Change, Client } from 'ldapts';
+import { Attribute, Change, Client, Control } from 'ldapts';
+
+class ShowDeleted extends Control {
+  constructor() {
+    super('1.2.840.113556.1.4.417', { critical: true });
+  }
+}
 
 /** Administrator writes to AD for the acceptance scenarios (create, modify, move, delete). */
 export class AdAdmin {
@@ -57,6 +63,25 @@ export class AdAdmin {
     const target = `${rdn},${newParent}`;
     await this.client.modifyDN(dn, target);
     return target;
+  }
+
+  async anchorOf(dn: string): Promise<string> {
+    const { searchEntries } = await this.client.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'] });
+    return (searchEntries[0]!.objectGUID as Buffer).toString('base64');
+  }
+
+  /** AD "restore": reanimate the tombstone of `anchor` (base64 objectGUID) under a new DN. */
+  async restore(anchor: string, newDn: string): Promise<void> {
+    const hex = Buffer.from(anchor, 'base64').toString('hex');
+    const { searchEntries } = await this.client.search(`<GUID=${hex}>`, { scope: 'base', filter: '(objectClass=*)', attributes: ['distinguishedName'] }, [new ShowDeleted()]);
+    await this.client.modify(
+      searchEntries[0]!.dn,
+      [
+        new Change({ operation: 'delete', modification: new Attribute({ type: 'isDeleted', values: [] }) }),
+        new Change({ operation: 'replace', modification: new Attribute({ type: 'distinguishedName', values: [newDn] }) }),
+      ],
+      [new ShowDeleted()],
+    );
   }
 
   async delete(dn: string): Promise<void> {

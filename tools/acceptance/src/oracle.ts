@@ -19,6 +19,8 @@ export interface OracleForest {
 export interface OracleTenant {
   initialDomain: string;
   verifiedDomains: string[];
+  /** The configuration's jobTitle mapping, when not the default (direct from title). */
+  jobTitle?: (title: string) => string;
 }
 
 export interface ExpectedUser {
@@ -110,7 +112,7 @@ export function computeExpectedTenant(forests: OracleForest[], tenant: OracleTen
         };
         for (const [attr, prop] of [['givenname', 'givenName'], ['sn', 'surname'], ['title', 'jobTitle'], ['department', 'department'], ['employeeid', 'employeeId'], ['mail', 'mail']] as const) {
           const v = first(e, attr);
-          if (v !== undefined) props[prop] = v;
+          if (v !== undefined) props[prop] = prop === 'jobTitle' && tenant.jobTitle ? tenant.jobTitle(v) : v;
         }
         users.set(anchor, { anchor, forest: f.name, dn: e.dn, props });
       } else continue;

@@ -72,8 +72,14 @@ async function expected(): Promise<ExpectedTenant> {
       excludeGroupCns: f === corp ? ['GG-Service-Accounts'] : [],
     });
   }
-  return computeExpectedTenant(forests, { initialDomain: pipeline.emulator.initialDomain, verifiedDomains: [corp.name, fab.name] });
+  return computeExpectedTenant(forests, {
+    initialDomain: pipeline.emulator.initialDomain,
+    verifiedDomains: [corp.name, fab.name],
+    ...(jobTitleMapping ? { jobTitle: jobTitleMapping } : {}),
+  });
 }
+
+let jobTitleMapping: ((t: string) => string) | undefined;
 
 async function differences(): Promise<string[]> {
   const t = await tenant();
@@ -112,10 +118,152 @@ afterAll(async () => {
   expect(codes?.filter((c) => c.code !== 0) ?? []).toEqual([]);
 }, 300_000);
 
+const userOf = (users: TenantObject[], anchor: string) => users.find((u) => u.props.onPremisesImmutableId === anchor);
+
+/** Wait until the tenant's user with `anchor` satisfies `check` (live unless told otherwise). */
+async function waitUser(what: string, anchor: string, check: (u: TenantObject) => boolean, timeoutMs = 90_000): Promise<TenantObject> {
+  return waitFor(what, async () => {
+    const u = userOf((await tenant()).users, anchor);
+    return u && check(u) ? u : undefined;
+  }, { timeoutMs, intervalMs: 250 });
+}
+
+interface LoggedOutcome {
+  outcome: string;
+  stage: string;
+  reason: string | null;
+  error: { message: string; attribute: string | null } | null;
+}
+
+async function outcomeOf(forest: ForestInfo, target: string): Promise<LoggedOutcome> {
+  return pipeline.api<LoggedOutcome>('GET', `/v1/objects?forest=${encodeURIComponent(forest.name)}&target=${encodeURIComponent(target)}`);
+}
+
 describe('acceptance: the whole pipeline against the oracle', () => {
   it('initial sync of both forests: zero differences from the oracle', async () => {
     const diffs = await differences();
     process.stderr.write(`[acceptance] initial sync: ${diffs.length} differences\n${diffs.slice(0, 20).join('\n')}\n`);
+    expect(diffs).toEqual([]);
+  }, 300_000);
+
+  it('a user: create, attribute change, UPN change, disable, out of scope and back, delete, restore', async () => {
+    const ad = admins.corp!;
+    const ou = testOu(corp);
+    const dn = await ad.addUser(ou, `Ana Lifecycle ${run}`, { sAMAccountName: `ana${run}`, userPrincipalName: `ana.${run}@${corp.name}`, title: 'Intern' });
+    const anchor = await ad.anchorOf(dn);
+    const created = await waitUser('create', anchor, (u) => u.state === 'live' && u.props.jobTitle === 'Intern');
+    expect(created.props).toMatchObject({ userPrincipalName: `ana.${run}@${corp.name}`, displayName: `Ana Lifecycle ${run}`, accountEnabled: true });
+    const id = created.id;
+
+    await ad.replace(dn, { title: 'Analyst' });
+    await waitUser('attribute change', anchor, (u) => u.props.jobTitle === 'Analyst');
+    await ad.replace(dn, { userPrincipalName: `ana.renamed.${run}@${corp.name}` });
+    await waitUser('UPN change', anchor, (u) => u.props.userPrincipalName === `ana.renamed.${run}@${corp.name}`);
+    await ad.replace(dn, { userAccountControl: '514' });
+    await waitUser('disable', anchor, (u) => u.props.accountEnabled === false);
+
+    const moved = await ad.move(dn, `OU=Quarantine,OU=Canopy,${corp.baseDn}`);
+    const gone = await waitUser('move out of scope: soft-deleted', anchor, (u) => u.state === 'deleted');
+    expect(gone.id).toBe(id);
+    const back = await ad.move(moved, ou);
+    const restored = await waitUser('move back into scope: restored, not recreated', anchor, (u) => u.state === 'live');
+    expect(restored.id).toBe(id);
+
+    await ad.delete(back);
+    await waitUser('delete: soft-deleted', anchor, (u) => u.state === 'deleted');
+    await ad.restore(anchor, back);
+    const again = await waitUser('AD restore: restored in Entra', anchor, (u) => u.state === 'live');
+    expect(again.id).toBe(id);
+    expect((await tenant()).users.filter((u) => u.props.onPremisesImmutableId === anchor)).toHaveLength(1);
+  }, 600_000);
+
+  it('groups: create, nesting, member add and remove; the 5,000-member group is complete', async () => {
+    const ad = admins.corp!;
+    const ou = testOu(corp);
+    const u1 = await ad.addUser(ou, `Gina One ${run}`, { sAMAccountName: `g1${run}`, userPrincipalName: `g1.${run}@${corp.name}` });
+    const u2 = await ad.addUser(ou, `Gabe Two ${run}`, { sAMAccountName: `g2${run}`, userPrincipalName: `g2.${run}@${corp.name}` });
+    const inner = await ad.addGroup(ou, `GG-Inner-${run}`, [u1]);
+    const outer = await ad.addGroup(ou, `GG-Outer-${run}`, [inner]);
+    const [a1, a2, ai, ao] = await Promise.all([u1, u2, inner, outer].map((d) => ad.anchorOf(d)));
+    const membersOf = async (groupAnchor: string) => {
+      const t = await tenant();
+      const prop = anchorProperty(t.groups);
+      const g = t.groups.find((x) => x.state === 'live' && x.props[prop] === groupAnchor);
+      if (!g) return undefined;
+      const anchorById = new Map([...t.users.map((u): [string, unknown] => [u.id, u.props.onPremisesImmutableId]), ...t.groups.map((x): [string, unknown] => [x.id, x.props[prop]])]);
+      return (g.members ?? []).map((m) => anchorById.get(m)).sort();
+    };
+    await waitFor('inner group with its member', async () => JSON.stringify(await membersOf(ai)) === JSON.stringify([a1]), { timeoutMs: 90_000 });
+    await waitFor('outer group nests the inner group', async () => JSON.stringify(await membersOf(ao)) === JSON.stringify([ai]), { timeoutMs: 90_000 });
+    await ad.addMembers(inner, [u2]);
+    await waitFor('member added', async () => JSON.stringify(await membersOf(ai)) === JSON.stringify([a1, a2].sort()), { timeoutMs: 90_000 });
+    await ad.removeMembers(inner, [u1]);
+    await waitFor('member removed', async () => JSON.stringify(await membersOf(ai)) === JSON.stringify([a2]), { timeoutMs: 90_000 });
+
+    const large = await membersOf(await ad.anchorOf(`CN=UG-All-Directory-Large,OU=Groups,OU=Canopy,${corp.baseDn}`));
+    expect(large?.length).toBeGreaterThan(900); // every in-scope user (contacts are not writable); the oracle checks the exact set
+  }, 600_000);
+
+  it('a contact and a distribution group are reported as not writable, and nothing else stops', async () => {
+    const contact = await outcomeOf(corp, `CN=Partner Contact 1,OU=Contacts,OU=Canopy,${corp.baseDn}`).catch(async () => {
+      const client = admins.corp!.client;
+      const { searchEntries } = await client.search(`OU=Contacts,OU=Canopy,${corp.baseDn}`, { scope: 'one', filter: '(objectClass=contact)', attributes: ['cn'], sizeLimit: 1 });
+      return outcomeOf(corp, searchEntries[0]!.dn);
+    });
+    expect(contact.outcome).toBe('SKIPPED');
+    expect(contact.reason).toMatch(/contact/i);
+    const dl = await outcomeOf(corp, `CN=DL-Sales-Announce,OU=Groups,OU=Canopy,${corp.baseDn}`);
+    expect(dl.outcome).toBe('SKIPPED');
+    expect(dl.reason).toMatch(/distribution|mail-enabled/i);
+  });
+
+  it('the same UPN in both forests: one wins, the other fails with a clear conflict', async () => {
+    const upn = `dupe.${run}@${corp.name}`;
+    const dnCorp = await admins.corp!.addUser(testOu(corp), `Dupe Corp ${run}`, { sAMAccountName: `dc${run}`, userPrincipalName: upn });
+    await waitUser('the first claimant', await admins.corp!.anchorOf(dnCorp), (u) => u.state === 'live');
+    const dnFab = await admins.fabrikam!.addUser(testOu(fab), `Dupe Fab ${run}`, { sAMAccountName: `df${run}`, userPrincipalName: upn });
+    const failed = await waitFor('conflict result', async () => {
+      const r = await outcomeOf(fab, dnFab).catch(() => undefined);
+      return r && r.outcome === 'FAILED' ? r : undefined;
+    }, { timeoutMs: 90_000 });
+    expect(failed.error!.message).toMatch(/userPrincipalName/);
+    const t = await tenant();
+    expect(t.users.filter((u) => u.state === 'live' && String(u.props.userPrincipalName).toLowerCase() === upn)).toHaveLength(1);
+  });
+
+  it('a UPN with an unverified suffix falls back to the initial domain', async () => {
+    const t = await tenant();
+    const fallback = t.users.filter((u) => String(u.props.userPrincipalName).endsWith(`@${pipeline.emulator.initialDomain}`));
+    expect(fallback.length).toBeGreaterThan(0);
+    expect(t.users.some((u) => String(u.props.userPrincipalName).endsWith('@legacy.invalid'))).toBe(false);
+  });
+
+  it('a mapping change updates the affected objects', async () => {
+    const config = await pipeline.api<{ documents: Record<string, unknown> }>('GET', '/v1/config');
+    const { readFileSync } = await import('node:fs');
+    const yaml = readFileSync(pipeline.configFile, 'utf8').replace(
+      /( {4}rules:\n {6}scoping:\n(?: {8}.*\n)+)/g,
+      `$1      mappings:\n        user:\n          mappings:\n            - { type: expression, target: jobTitle, expression: 'ToUpper([title])' }\n`,
+    );
+    expect(Object.keys(config.documents)).toContain(`forest/${corp.name}`);
+    const applied = await pipeline.api<{ toVersion: number; fromVersion: number }>('POST', '/v1/config/apply', { text: yaml, appliedBy: 'acceptance' });
+    expect(applied.toVersion).toBeGreaterThan(applied.fromVersion);
+    jobTitleMapping = (v) => v.toUpperCase();
+    for (const f of [corp, fab]) {
+      const job = await pipeline.api<{ id: string }>('POST', '/v1/replay', { forest: f.name, from: '0' });
+      await waitFor(`replay ${f.name}`, async () => (await pipeline.api<{ status: string }>('GET', `/v1/replay/${job.id}`)).status === 'completed', { timeoutMs: 300_000 });
+    }
+    await settled();
+    const t = await tenant();
+    const titled = t.users.filter((u) => u.state === 'live' && typeof u.props.jobTitle === 'string' && u.props.jobTitle !== '');
+    expect(titled.length).toBeGreaterThan(100);
+    expect(titled.every((u) => u.props.jobTitle === String(u.props.jobTitle).toUpperCase())).toBe(true);
+  }, 900_000);
+
+  it('after all of it: zero differences from the oracle', async () => {
+    await settled();
+    const diffs = await differences();
+    process.stderr.write(`[acceptance] final: ${diffs.length} differences\n${diffs.slice(0, 20).join('\n')}\n`);
     expect(diffs).toEqual([]);
   }, 300_000);
 });
