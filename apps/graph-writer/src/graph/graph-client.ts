@@ -66,6 +66,9 @@ export class GraphClient {
    */
   async request(spec: GraphRequestSpec, attempt = 0): Promise<GraphHttpResponse> {
     const what = `${spec.method} ${spec.path.split('?')[0]}`;
+    // Token trouble surfaces here, classified (the SDK would wrap it as a transport failure);
+    // the SDK's authentication handler then takes the cached token.
+    await this.options.tokens.getAccessToken();
     let res: Response;
     try {
       let req = this.#client

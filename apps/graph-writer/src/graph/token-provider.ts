@@ -45,10 +45,12 @@ export function authorityMetadata(authorityHost: string, tenantId: string): stri
 }
 
 export class TokenProvider implements AccessTokenSource {
-  readonly #app: ConfidentialClientApplication;
+  #app: ConfidentialClientApplication;
+  readonly #config: Configuration;
   #token: { value: string; expiresAt: number } | undefined;
   #inflight: Promise<string> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #skipCache = false;
 
   constructor(
     private readonly options: TokenProviderOptions,
@@ -75,7 +77,8 @@ export class TokenProvider implements AccessTokenSource {
         'graph credentials missing: set CANOPY_GRAPH__CERTIFICATE_FILE and CANOPY_GRAPH__PRIVATE_KEY_FILE (recommended) or CANOPY_GRAPH__CLIENT_SECRET_FILE',
       );
     }
-    this.#app = new ConfidentialClientApplication({ auth });
+    this.#config = { auth };
+    this.#app = new ConfidentialClientApplication(this.#config);
   }
 
   get credentialKind(): 'certificate' | 'secret' {
@@ -93,8 +96,14 @@ export class TokenProvider implements AccessTokenSource {
     return this.#acquire();
   }
 
+  /**
+   * Drop the token after a 401. The MSAL application is rebuilt too: it also caches the signed
+   * client assertion, and a fresh token request gets a fresh assertion.
+   */
   invalidate(): void {
     this.#token = undefined;
+    this.#skipCache = true;
+    this.#app = new ConfidentialClientApplication(this.#config);
   }
 
   #acquire(): Promise<string> {
@@ -103,11 +112,12 @@ export class TokenProvider implements AccessTokenSource {
         const res = await this.#app.acquireTokenByClientCredential({
           scopes: [this.options.scope],
           // Our own copy decides when to renew; ask MSAL for a fresh one when we do.
-          ...(this.#token ? { skipCache: true } : {}),
+          ...(this.#token || this.#skipCache ? { skipCache: true } : {}),
         });
         if (!res?.accessToken) throw new RetriableError('token endpoint returned no access token', { type: 'Graph.TokenMissing' });
         const expiresAt = res.expiresOn ? res.expiresOn.getTime() : Date.now() + 3_600_000;
         this.#token = { value: res.accessToken, expiresAt };
+        this.#skipCache = false;
         this.#schedule(expiresAt);
         this.log.debug({ expiresAt: new Date(expiresAt).toISOString(), credential: this.credentialKind }, 'graph token acquired');
         return res.accessToken;
