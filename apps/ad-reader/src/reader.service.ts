@@ -142,6 +142,8 @@ export class ReaderService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     this.#active = reader;
     try {
+      // Topics exist since boot; make sure again (a new cluster, or a topic deleted meanwhile).
+      await ensureCanopyTopics(this.#kafka.admin(), { forests: [this.#settings.forest] });
       await reader.start();
     } catch (err) {
       this.#log.error({ err: (err as Error).message }, 'could not start as active reader; releasing the lease');
