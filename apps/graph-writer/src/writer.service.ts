@@ -84,7 +84,7 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
   ) {
     this.#m = {
       writes: metrics.counter('writes_total', 'Graph writes issued (each request in a $batch counts one; retries included)'),
-      requests: metrics.counter('requests_total', 'Graph requests answered, by method and status ($batch items counted one by one)', ['method', 'status']),
+      requests: metrics.counter('requests_total', 'Graph requests answered, by method and status ($batch items one by one under their own method; the $batch envelopes as BATCH)', ['method', 'status']),
       throttled: metrics.counter('throttled_total', 'Graph 429 answers (each pauses every replica for its Retry-After)'),
       tokens: metrics.gauge('quota_tokens_available', 'Write tokens left in the shared bucket after the last grant'),
       held: metrics.gauge('held_deletes', 'Deletes held by accidental-delete protection, awaiting approval'),

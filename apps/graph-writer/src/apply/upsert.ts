@@ -99,10 +99,15 @@ export async function applyUpsert(ctx: ApplyContext, run: OpRun): Promise<ApplyO
 
   let restored = false;
   let softMatched: string | undefined;
+  const desired: Record<string, GraphValue> = {};
+  for (const [k, v] of Object.entries(writable)) if (!createOnly.has(k)) desired[k] = v;
+  if (kind === 'group') desired[settings.anchorProperty] = op.sourceAnchor;
+  /** Set when the restore sequence already patched the properties: [changed names, values before]. */
+  let prePatched: { changed: string[]; before: Record<string, unknown> } | undefined;
   if (!id) {
     const deleted = await ctx.anchors.lookupDeleted(kind, op.sourceAnchor);
     if (deleted) {
-      await restore(ctx, run, kind, deleted.id);
+      prePatched = await restore(ctx, run, kind, deleted.id, op, desired);
       id = deleted.id;
       restored = true;
       await ctx.anchors.set(kind, op.sourceAnchor, id);
@@ -133,15 +138,13 @@ export async function applyUpsert(ctx: ApplyContext, run: OpRun): Promise<ApplyO
 
   // ---- update ------------------------------------------------------------------------
   const useApplied = !run.fresh && !restored && !softMatched && applied && applied.id === id && !applied.d;
-  const desired: Record<string, GraphValue> = {};
-  for (const [k, v] of Object.entries(writable)) if (!createOnly.has(k)) desired[k] = v;
-  if (kind === 'group') desired[settings.anchorProperty] = op.sourceAnchor;
   let current: Record<string, unknown>;
-  if (useApplied) current = applied.p;
+  if (prePatched) current = prePatched.before;
+  else if (useApplied) current = applied.p;
   else current = await readCurrent(ctx, kind, id, Object.keys(desired));
-  await pickUniqueValues(ctx, kind, op, desired, current, id);
-  const changed = diffProperties(desired, current);
-  if (changed.length) {
+  if (!prePatched) await pickUniqueValues(ctx, kind, op, desired, current, id);
+  const changed = prePatched ? prePatched.changed : diffProperties(desired, current);
+  if (changed.length && !prePatched) {
     const body: Record<string, GraphValue> = {};
     for (const k of changed) body[k] = desired[k]!;
     try {
@@ -197,14 +200,38 @@ async function readCurrent(ctx: ApplyContext, kind: EntraKind, id: string, props
   return obj;
 }
 
-async function restore(ctx: ApplyContext, run: OpRun, kind: EntraKind, id: string): Promise<void> {
+/**
+ * Restore a soft-deleted object and patch what changed while it was gone, in one batch: the PATCH
+ * depends on the restore (dependsOn), so Graph runs them in order. Returns what was patched, or
+ * undefined when an earlier attempt had restored it already (the caller then diffs and patches).
+ */
+async function restore(
+  ctx: ApplyContext,
+  run: OpRun,
+  kind: EntraKind,
+  id: string,
+  op: EntraOperation,
+  desired: Record<string, GraphValue>,
+): Promise<{ changed: string[]; before: Record<string, unknown> } | undefined> {
+  const before = (await ctx.reader.find<Record<string, unknown>>(`/directory/deletedItems/${id}`)) ?? {};
+  await pickUniqueValues(ctx, kind, op, desired, before, id);
+  const changed = diffProperties(desired, before);
+  const body: Record<string, GraphValue> = {};
+  for (const k of changed) body[k] = desired[k]!;
   try {
-    await ctx.executor.submit({ method: 'POST', path: `/directory/deletedItems/${id}/restore`, idempotent: true }, run.meter);
+    await ctx.executor.submitSequence(
+      [
+        { method: 'POST', path: `/directory/deletedItems/${id}/restore`, idempotent: true },
+        ...(changed.length ? [{ method: 'PATCH' as const, path: `/${collection(kind)}/${id}`, body, idempotent: true }] : []),
+      ],
+      run.meter,
+    );
+    return { changed, before };
   } catch (err) {
-    // Already restored by an earlier attempt whose answer was lost: fine.
+    // Already restored by an earlier attempt whose answer was lost: fine, diff and patch as usual.
     if (err instanceof CanopyError && err.details.httpStatus === 404) {
       const live = await ctx.reader.find(`/${collection(kind)}/${id}${query({ $select: 'id' })}`);
-      if (live) return;
+      if (live) return undefined;
     }
     throw err;
   }

@@ -66,6 +66,7 @@ export class GraphClient {
    */
   async request(spec: GraphRequestSpec, attempt = 0): Promise<GraphHttpResponse> {
     const what = `${spec.method} ${spec.path.split('?')[0]}`;
+    const label = spec.path === '/$batch' ? 'BATCH' : spec.method;
     // Token trouble surfaces here, classified (the SDK would wrap it as a transport failure);
     // the SDK's authentication handler then takes the cached token.
     await this.options.tokens.getAccessToken();
@@ -94,7 +95,7 @@ export class GraphClient {
           break;
       }
     } catch (err) {
-      this.options.onResponse?.(spec.method, 'error');
+      this.options.onResponse?.(label, 'error');
       throw classifyTransportError(unwrapSdkError(err), what, spec.method !== 'GET');
     }
     const headers: Record<string, string> = {};
@@ -105,12 +106,12 @@ export class GraphClient {
       body = text ? JSON.parse(text) : undefined;
     } catch (err) {
       if (res.status >= 200 && res.status < 300) {
-        this.options.onResponse?.(spec.method, 'error');
+        this.options.onResponse?.(label, 'error');
         throw classifyTransportError(err, `${what}: unreadable response`, spec.method !== 'GET');
       }
       body = undefined;
     }
-    this.options.onResponse?.(spec.method, res.status);
+    this.options.onResponse?.(label, res.status);
     if (res.status === 401 && attempt === 0) {
       this.log.warn({ what }, 'graph answered 401: renewing the token and retrying once');
       this.options.tokens.invalidate();
