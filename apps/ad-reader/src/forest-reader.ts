@@ -63,7 +63,7 @@ export class ForestReader {
   #publisher: EventPublisher | undefined;
   #conn: LdapConnection | undefined;
   #reader: ObjectReader | undefined;
-  #listener: ChangeNotificationListener | undefined;
+  #listeners: ChangeNotificationListener[] = [];
   #domains: Domain[] = [];
   #checkpoints = new Map<string, ReaderCheckpoint>();
   #lastPoll = 0;
@@ -238,29 +238,32 @@ export class ForestReader {
     await this.#conn.client();
     await this.#checkDeletedObjectsVisible();
     if (doc.schedule.notifications) {
-      this.#listener = new ChangeNotificationListener(
-        { ...options, bases: this.#domains.map((d) => d.namingContext) },
-        this.#log,
-        (n) => {
-          this.#d.metrics.notifications.inc();
-          this.#log.debug({ dn: n.dn }, 'change notification');
-          this.notify();
-        },
-        {
-          // A change during the outage is only visible to DirSync: pull once on every (re)connect.
-          onConnected: () => this.notify(),
-          onDisconnected: () => this.#d.metrics.ldapReconnects.inc(),
-        },
-      );
-      this.#listener.start();
+      for (let i = 0; i < s.notifications.connections; i++) {
+        const listener = new ChangeNotificationListener(
+          { ...options, bases: this.#domains.map((d) => d.namingContext) },
+          this.#log,
+          (n) => {
+            this.#d.metrics.notifications.inc();
+            this.#log.debug({ dn: n.dn, connection: i }, 'change notification');
+            this.notify();
+          },
+          {
+            // A change during the outage is only visible to DirSync: pull once on every (re)connect.
+            onConnected: () => this.notify(),
+            onDisconnected: () => this.#d.metrics.ldapReconnects.inc(),
+          },
+        );
+        listener.start();
+        this.#listeners.push(listener);
+      }
     }
     this.#reconfigure = false;
     this.#deltaWanted = true;
   }
 
   async #teardownLdap(): Promise<void> {
-    await this.#listener?.stop();
-    this.#listener = undefined;
+    await Promise.all(this.#listeners.map((l) => l.stop()));
+    this.#listeners = [];
     await this.#conn?.close();
     this.#conn = undefined;
   }

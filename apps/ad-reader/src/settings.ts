@@ -40,6 +40,17 @@ export const readerSettingsSchema = z.object({
       acquireInterval: duration().default(1_000),
     })
     .default({ ttl: 8_000, renewInterval: 2_000, acquireInterval: 1_000 }),
+  notifications: z
+    .object({
+      /**
+       * Notification connections held open (each with one search per naming context). Windows AD
+       * needs one. Samba with several prefork LDAP workers announces a change at once only to
+       * searches in the worker that made it (others up to 5 s later): a few connections land in
+       * every worker.
+       */
+      connections: z.coerce.number().int().min(1).max(16).default(4),
+    })
+    .default({ connections: 4 }),
   read: z
     .object({
       batchSize: z.coerce.number().int().min(1).max(500).default(100),
@@ -68,6 +79,7 @@ Environment (secrets from *_FILE variables; never logged):
   CANOPY_LDAP__URL                   override the forest document's connection.url (labs)
   CANOPY_FOREST_CONFIG_FILE          forest document JSON to use instead of canopy.config (labs)
   CANOPY_LEASE__TTL                  lease time-to-live (default 8s; failover <= ttl + 1s)
+  CANOPY_NOTIFICATIONS__CONNECTIONS notification connections to hold (default 4)
   CANOPY_READ__EXTRA_ATTRIBUTES      attributes to read beyond '*' (comma list)
   CANOPY_READ__EXCLUDE_ATTRIBUTES    attributes never to emit (comma list)
   CANOPY_READER_ID                   instance id (default ad-reader-<host>-<pid>)
