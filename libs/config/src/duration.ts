@@ -34,3 +34,18 @@ export function duration() {
     }
   });
 }
+
+/**
+ * A boolean from configuration or the environment: true/false, "true"/"false", "1"/"0",
+ * "yes"/"no", "on"/"off" (case-insensitive). Unlike z.coerce.boolean(), "false" is false.
+ */
+export function flag() {
+  return z.union([z.boolean(), z.string(), z.number()]).transform((v, ctx) => {
+    if (typeof v === 'boolean') return v;
+    const s = String(v).trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(s)) return true;
+    if (['false', '0', 'no', 'off', ''].includes(s)) return false;
+    ctx.addIssue({ code: 'custom', message: `not a boolean: "${v}" (use true or false)` });
+    return z.NEVER;
+  });
+}

@@ -72,3 +72,17 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('flag', () => {
+  it('reads "false" as false, unlike zod coercion', async () => {
+    const { flag } = await import('./index.js');
+    const f = flag();
+    expect(f.parse('false')).toBe(false);
+    expect(f.parse('FALSE')).toBe(false);
+    expect(f.parse('0')).toBe(false);
+    expect(f.parse('true')).toBe(true);
+    expect(f.parse('yes')).toBe(true);
+    expect(f.parse(true)).toBe(true);
+    expect(() => f.parse('maybe')).toThrow(/not a boolean/);
+  });
+});

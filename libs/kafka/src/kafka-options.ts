@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { duration, secret, z } from '@canopy/config';
+import { duration, flag, secret, z } from '@canopy/config';
 
 /**
  * How to reach Kafka: the only configuration an agent needs locally (everything else comes from
@@ -21,10 +21,13 @@ export const kafkaOptionsSchema = z.object({
     .optional(),
   tls: z
     .object({
-      enabled: z.coerce.boolean().default(false),
+      enabled: flag().default(false),
+      /** PEM of the CA (CANOPY_KAFKA__TLS__CA_FILE=<path> fills it from a file). */
+      ca: z.string().optional(),
+      /** Path of the CA's PEM file (configuration files). */
       caFile: z.string().optional(),
       /** Only for labs: accepts any broker certificate. Logged as a warning. */
-      insecureSkipVerify: z.coerce.boolean().default(false),
+      insecureSkipVerify: flag().default(false),
     })
     .default({ enabled: false, insecureSkipVerify: false }),
   sasl: z
@@ -44,7 +47,7 @@ export type KafkaOptions = z.output<typeof kafkaOptionsSchema>;
 export function tlsOptions(options: KafkaOptions): { ca?: string[]; rejectUnauthorized: boolean } | undefined {
   if (!options.tls.enabled) return undefined;
   return {
-    ...(options.tls.caFile ? { ca: [readFileSync(options.tls.caFile, 'utf8')] } : {}),
+    ...(options.tls.ca ? { ca: [options.tls.ca] } : options.tls.caFile ? { ca: [readFileSync(options.tls.caFile, 'utf8')] } : {}),
     rejectUnauthorized: !options.tls.insecureSkipVerify,
   };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { secret, z } from '@canopy/config';
+import { flag, secret, z } from '@canopy/config';
 import { RetriableError } from '@canopy/errors';
 import type { Logger } from '@canopy/logger';
 import { Redis } from 'ioredis';
@@ -12,8 +12,11 @@ import { Redis } from 'ioredis';
 export const redisOptionsSchema = z.object({
   url: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port[/db] or rediss://host:port[/db]').default('redis://127.0.0.1:6379'),
   password: secret().optional(),
+  /** PEM of the CA (CANOPY_REDIS__CA_FILE=<path> fills it from a file). */
+  ca: z.string().optional(),
+  /** Path of the CA's PEM file (configuration files). */
   caFile: z.string().optional(),
-  insecureSkipVerify: z.coerce.boolean().default(false),
+  insecureSkipVerify: flag().default(false),
   /** Prefix of every key, so several Canopy installations can share one Redis. */
   keyPrefix: z.string().default('canopy:'),
 });
@@ -26,7 +29,7 @@ export type RedisClient = Redis;
 export function createRedis(options: RedisOptions, log: Logger, name = 'canopy'): Redis {
   const tls = options.url.startsWith('rediss://')
     ? {
-        ...(options.caFile ? { ca: [readFileSync(options.caFile, 'utf8')] } : {}),
+        ...(options.ca ? { ca: [options.ca] } : options.caFile ? { ca: [readFileSync(options.caFile, 'utf8')] } : {}),
         rejectUnauthorized: !options.insecureSkipVerify,
       }
     : undefined;
