@@ -397,7 +397,7 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
       // The object is back in scope before its delete was approved: the delete no longer applies.
       const h = guard.held(op.forest).find((x) => x.anchor === op.sourceAnchor)!;
       await this.#results!.publish(
-        makeResult(h.op, { outcome: 'SKIPPED', entraId: null, reason: 'held delete superseded: the object is back in scope', changedProperties: [], writes: 0 }),
+        makeResult(h.op, { outcome: 'NOOP', entraId: null, reason: 'held delete superseded: the object is back in scope, nothing deleted', changedProperties: [], writes: 0 }),
       );
       await guard.release(h);
     }
@@ -447,7 +447,8 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
           if (approve) {
             out = await this.#runWithRetries(h.op, source, (run) => applyDelete(this.#ctx!, run));
           } else {
-            out = { outcome: 'SKIPPED', entraId: null, reason: `delete rejected by ${cmd.issuedBy}: the object stays in Entra`, changedProperties: [] };
+            // NOOP, not SKIPPED: nothing was written and the object stays in Entra.
+            out = { outcome: 'NOOP', entraId: null, reason: `delete rejected by ${cmd.issuedBy}: the object stays in Entra`, changedProperties: [] };
             await this.#results!.publish(makeResult(h.op, { ...out, writes: 0 }));
           }
           if (!out) return; // stopping: the command is replayed

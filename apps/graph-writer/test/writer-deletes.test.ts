@@ -97,7 +97,7 @@ describe('held deletes', () => {
     await waitFor('rejection completed', () => env.acks.find((a) => a.commandId === cmd.commandId && a.status === 'COMPLETED'), { timeoutMs: 30_000 });
     for (const h of held) {
       const last = resultsOf(env, h.opId).at(-1)!;
-      expect(last).toMatchObject({ outcome: 'SKIPPED' });
+      expect(last).toMatchObject({ outcome: 'NOOP', writes: 0 });
       expect(last.reason).toMatch(/rejected by jane\.admin/);
       const id = created.get(users.find((u) => u.sourceAnchor === h.sourceAnchor)!.opId)![0]!.entraId;
       expect((await graph('GET', `/users/${id}`)).status).toBe(200);

@@ -147,14 +147,19 @@ export class BatchExecutor {
     return this.#queue.reduce((n, u) => n + u.items.length, 0);
   }
 
+  #timerAt = 0;
+
   #schedule(delay?: number): void {
     if (this.#stopped) return;
     const size = this.pending;
     const due = delay ?? (size >= MAX_BATCH ? 0 : this.options.lingerMs);
+    const at = Date.now() + due;
     if (this.#timer) {
-      if (due > 0) return;
+      // Keep the earlier of the two wake-ups (a retry far ahead must not delay new work).
+      if (this.#timerAt <= at) return;
       clearTimeout(this.#timer);
     }
+    this.#timerAt = at;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#pump();
@@ -181,7 +186,8 @@ export class BatchExecutor {
   #nextDue(): number {
     const now = Date.now();
     const next = Math.min(...this.#queue.map((u) => u.notBefore));
-    return Math.max(0, Math.min(next - now, 60_000)) || (this.pending >= MAX_BATCH ? 0 : this.options.lingerMs);
+    if (next > now) return Math.min(next - now, 60_000);
+    return this.pending >= MAX_BATCH ? 0 : this.options.lingerMs;
   }
 
   async #send(units: Unit[]): Promise<void> {
