@@ -253,8 +253,10 @@ export class ForestReader {
             onDisconnected: () => this.#d.metrics.ldapReconnects.inc(),
           },
         );
-        listener.start();
         this.#listeners.push(listener);
+        // Staggered, so a multi-process DC hands the connections to different workers.
+        if (i === 0) listener.start();
+        else setTimeout(() => this.#listeners.includes(listener) && listener.start(), i * 150).unref();
       }
     }
     this.#reconfigure = false;
@@ -262,8 +264,9 @@ export class ForestReader {
   }
 
   async #teardownLdap(): Promise<void> {
-    await Promise.all(this.#listeners.map((l) => l.stop()));
+    const listeners = this.#listeners;
     this.#listeners = [];
+    await Promise.all(listeners.map((l) => l.stop()));
     await this.#conn?.close();
     this.#conn = undefined;
   }
