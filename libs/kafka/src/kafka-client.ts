@@ -655,10 +655,23 @@ export class KafkaClient {
       await consumer.subscribe({ topics: [this.#ns.to(topic)], fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         let stopped = false;
+        const finish = () => {
+          stopped = true;
+          resolve();
+        };
+        // Progress is judged on each batch's last offset as the broker reports it, which counts
+        // transaction markers (a transactional topic may end with one that no handler sees).
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+          const end = pending.get(payload.partition);
+          if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) pending.delete(payload.partition);
+          if (pending.size === 0 && !stopped) finish();
+        });
         consumer
           .run({
             autoCommit: false,
-            eachBatchAutoResolve: false,
+            // Offsets are resolved as batches complete, so the next fetch moves on; nothing is
+            // committed for this throw-away group.
+            eachBatchAutoResolve: true,
             eachBatch: async ({ batch }) => {
               if (stopped) return;
               const first = start.get(batch.partition) ?? 0n;
@@ -669,17 +682,7 @@ export class KafkaClient {
                 .map((m) => toIncoming(topic, batch.partition, m));
               if (messages.length) {
                 count += messages.length;
-                if ((await onBatch(messages)) === false) {
-                  stopped = true;
-                  resolve();
-                  return;
-                }
-              }
-              const last = batch.messages.length ? BigInt(batch.messages[batch.messages.length - 1]!.offset) : -1n;
-              if (last + 1n >= end) pending.delete(batch.partition);
-              if (pending.size === 0) {
-                stopped = true;
-                resolve();
+                if ((await onBatch(messages)) === false) finish();
               }
             },
           })

@@ -131,6 +131,22 @@ describe('reading ranges without a group offset', () => {
     const one = await client.fetchOne(topic, 1, 3n);
     expect(one?.value?.toString()).toBe('7');
   });
+
+  it('reads each record of a transactional topic exactly once and stops at the end (commit markers included)', async () => {
+    const topic = `test.range-tx.${run}`;
+    await client.admin().ensureTopics([{ name: topic, partitions: 2 }]);
+    const producer = await client.producer({ transactionalId: `range-tx-${run}` });
+    for (let t = 0; t < 3; t++) {
+      const tx = await producer.transaction();
+      await tx.send(topic, Array.from({ length: 5 }, (_, i) => ({ key: `k${t}-${i}`, value: Buffer.from(`${t}-${i}`) })));
+      await tx.commit();
+    }
+    const seen: string[] = [];
+    const delivered = await client.readRange(topic, new Map(), (ms) => void seen.push(...ms.map((m) => m.value!.toString())));
+    expect(delivered).toBe(15);
+    expect(new Set(seen).size).toBe(15);
+    expect(seen).toHaveLength(15);
+  });
 });
 
 describe('namespaces', () => {

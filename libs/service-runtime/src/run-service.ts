@@ -57,8 +57,23 @@ Common environment:
   CANOPY_LOG_LEVEL       trace|debug|info|warn|error (default info)
 Signals: SIGTERM/SIGINT stop intake, finish or hand back in-flight work, exit 0.`;
 
-/** Print --help and exit when asked. Call before anything else in main.ts. */
+/**
+ * Process warnings go to the JSON log, except kafkajs 2.2.4's TimeoutNegativeWarning (it
+ * schedules a timer with a negative delay, which Node 24 clamps to 1 ms: harmless, and it would
+ * otherwise be printed as plain text among JSON log lines).
+ */
+function routeProcessWarnings(name: string): void {
+  const log = createLogger({ name });
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error) => {
+    if (w.name === 'TimeoutNegativeWarning') return;
+    log.warn({ warning: { name: w.name, message: w.message } }, 'process warning');
+  });
+}
+
+/** Print --help and exit when asked; route process warnings to the log. Call first in main.ts. */
 export function handleHelp(name: string, help: string, argv = process.argv): void {
+  routeProcessWarnings(name);
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${name}\n\n${help.trim()}\n${COMMON_HELP}\n`);
     process.exit(0);
