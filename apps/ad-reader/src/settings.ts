@@ -48,9 +48,9 @@ export const readerSettingsSchema = z.object({
        * searches in the worker that made it (others up to 5 s later): a few connections land in
        * every worker.
        */
-      connections: z.coerce.number().int().min(1).max(16).default(4),
+      connections: z.coerce.number().int().min(1).max(16).default(8),
     })
-    .default({ connections: 4 }),
+    .default({ connections: 8 }),
   read: z
     .object({
       batchSize: z.coerce.number().int().min(1).max(500).default(100),
@@ -79,7 +79,7 @@ Environment (secrets from *_FILE variables; never logged):
   CANOPY_LDAP__URL                   override the forest document's connection.url (labs)
   CANOPY_FOREST_CONFIG_FILE          forest document JSON to use instead of canopy.config (labs)
   CANOPY_LEASE__TTL                  lease time-to-live (default 8s; failover <= ttl + 1s)
-  CANOPY_NOTIFICATIONS__CONNECTIONS notification connections to hold (default 4)
+  CANOPY_NOTIFICATIONS__CONNECTIONS notification connections to hold (default 8)
   CANOPY_READ__EXTRA_ATTRIBUTES      attributes to read beyond '*' (comma list)
   CANOPY_READ__EXCLUDE_ATTRIBUTES    attributes never to emit (comma list)
   CANOPY_READER_ID                   instance id (default ad-reader-<host>-<pid>)

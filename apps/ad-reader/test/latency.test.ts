@@ -16,7 +16,10 @@ beforeAll(async () => {
   // This reader takes its forest document from canopy.config (not a local file): the default
   // debounce (150 ms), and the poll fallback far away (10 min).
   await events.publishForestDocument(forestDocument(forest, corp, { debounce: '150ms', pollInterval: '10m' }), 1);
-  const env = readerEnv(forest, corp, namespace);
+  // Samba's default prefork LDAP workers announce a change at once only to notification searches
+  // in the worker that made it: more connections make it likely one sits in every worker (a DC
+  // with one worker, or Windows AD, needs one; see docs/ad-reader.md).
+  const env = readerEnv(forest, corp, namespace, { CANOPY_NOTIFICATIONS__CONNECTIONS: '12' });
   delete env.CANOPY_FOREST_CONFIG_FILE;
   reader = await spawnReader(env, `lat-${run}`);
   await events.waitFor('the first full read', () => fullReadLine(reader.lines), 120_000);

@@ -39,9 +39,12 @@ async function nth(guid: string, n: number, what: string): Promise<AdObjectEvent
 }
 
 describe('ad-reader against a Samba forest', () => {
-  it('full read: every in-scope object as a FULL snapshot; the >5,000-member group complete (range retrieval); no computers', () => {
+  it('full read: every in-scope object as a FULL snapshot; the >5,000-member group complete (range retrieval); no computers', async () => {
     const line = fullReadLine(reader.lines)!;
-    const full = events.events.filter((e) => e.event.origin === 'FULL');
+    const fullEvents = () => events.events.filter((e) => e.event.origin === 'FULL');
+    await events.waitFor('every full-read event consumed', () => fullEvents().length >= line.objects);
+    await new Promise((r) => setTimeout(r, 500));
+    const full = fullEvents();
     expect(full.length).toBe(line.objects);
     expect(full.every((e) => e.event.kind === 'SNAPSHOT' && e.event.cycleId?.startsWith('full-'))).toBe(true);
     const model = seededDirectory(corp);
