@@ -49,8 +49,6 @@ export const writerConfigSchema = z.object({
       quotaSafety: z.coerce.number().min(0.1).max(1).default(0.95),
       /** Share of the window's quota allowed as an instant burst. */
       burstFraction: z.coerce.number().min(0).max(0.5).default(0.05),
-      /** Topic name prefix for isolated environments sharing one Kafka (tests). Empty in production. */
-      topicPrefix: z.string().default(''),
       /** Redis key prefix. */
       redisPrefix: z.string().default('canopy:gw'),
       instanceId: z.string().optional(),

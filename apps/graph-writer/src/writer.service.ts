@@ -22,8 +22,12 @@ import { AnchorIndex, ensureAnchorExtension } from './state/anchor-index.js';
 import { AppliedState } from './state/applied-state.js';
 import { loadWriterConfig, type WriterConfig } from './writer-config.js';
 
-/** Topic names (from @canopy/contracts), with the optional isolation prefix. */
-export function writerTopics(prefix: string) {
+/**
+ * Topic names, from @canopy/contracts. Several installations (or test suites) share a cluster
+ * through the Kafka namespace (CANOPY_KAFKA__NAMESPACE), which @canopy/kafka applies to every
+ * topic and consumer group.
+ */
+export function writerTopics(prefix = '') {
   return {
     ops: prefix + TOPICS.entraOps.name,
     results: prefix + TOPICS.syncResults.name,
@@ -118,7 +122,7 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async #start(): Promise<void> {
     const cfg = (this.#cfg = loadWriterConfig());
-    this.#topics = writerTopics(cfg.writer.topicPrefix);
+    this.#topics = writerTopics();
     const kafka = (this.#kafka = new KafkaClient({ ...cfg.kafka, clientId: 'canopy-graph-writer' }, this.log));
     const redis = (this.#redis = new Redis(cfg.redis.url, { maxRetriesPerRequest: 20, enableAutoPipelining: true }));
     redis.on('error', (err) => this.log.warn({ err: err.message }, 'redis connection problem'));

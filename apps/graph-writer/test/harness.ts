@@ -124,16 +124,17 @@ export interface Env {
 
 export async function kafkaEnv(options: { opsPartitions?: number } = {}): Promise<Env> {
   const stack = readStackInfo();
-  const prefix = `t${randomBytes(4).toString('hex')}.`;
-  const kafka = new KafkaClient(kafkaOptionsSchema.parse({ brokers: stack.kafka.brokers, clientId: 'graph-writer-test' }), log);
+  // One Kafka namespace per suite (@canopy/kafka prefixes every topic and group with it).
+  const prefix = `t-gw-${randomBytes(4).toString('hex')}`;
+  const kafka = new KafkaClient(kafkaOptionsSchema.parse({ brokers: stack.kafka.brokers, clientId: 'graph-writer-test', namespace: prefix }), log);
   const topics = {
-    ops: prefix + TOPICS.entraOps.name,
-    results: prefix + TOPICS.syncResults.name,
-    dlq: prefix + TOPICS.deadLetters.name,
-    control: prefix + TOPICS.control.name,
-    acks: prefix + TOPICS.controlAcks.name,
-    config: prefix + TOPICS.config.name,
-    held: prefix + TOPICS.heldDeletes.name,
+    ops: TOPICS.entraOps.name,
+    results: TOPICS.syncResults.name,
+    dlq: TOPICS.deadLetters.name,
+    control: TOPICS.control.name,
+    acks: TOPICS.controlAcks.name,
+    config: TOPICS.config.name,
+    held: TOPICS.heldDeletes.name,
   };
   await kafka.admin().ensureTopics([
     { name: topics.ops, partitions: options.opsPartitions ?? 4 },
@@ -165,11 +166,11 @@ export async function kafkaEnv(options: { opsPartitions?: number } = {}): Promis
   await follow(topics.acks, (v) => acks.push(codecs.commandAck.decode(v)));
   const redis = new Redis(stack.redis.url);
   redis.on("error", () => undefined);
-  const redisPrefix = `gwtest:${prefix}`;
+  const redisPrefix = `${prefix}:canopy:gw`;
   return {
     prefix,
     redisPrefix,
-    groupId: `gw-test-${prefix}`,
+    groupId: 'canopy-graph-writer',
     kafka,
     producer,
     redis,
@@ -221,9 +222,8 @@ export async function startWriter(env: Env, em: EmulatorProcess, extra: Record<s
     NODE_EXTRA_CA_CERTS: em.info.caCertPath,
     CANOPY_KAFKA__BROKERS: env.brokers.join(','),
     CANOPY_REDIS__URL: env.redisUrl,
-    CANOPY_WRITER__TOPIC_PREFIX: env.prefix,
+    CANOPY_KAFKA__NAMESPACE: env.prefix,
     CANOPY_WRITER__REDIS_PREFIX: env.redisPrefix,
-    CANOPY_WRITER__GROUP_ID: env.groupId,
     CANOPY_WRITER__SESSION_TIMEOUT: '10s',
     CANOPY_LOG_LEVEL: process.env.TEST_WRITER_LOG_LEVEL ?? 'info',
     ...(credential === 'certificate'
