@@ -139,6 +139,11 @@ forest_start() { # key
   ensure_port_free "$F_IP" 636 "samba $key"
   ensure_port_free "$F_IP" 389 "samba $key"
   mkdir -p "$F_DIR/dc/var/run" "$F_DIR/logs"
+  # One LDAP worker: Samba announces a change at once only to notification searches held in the
+  # worker that made it (the others wait up to 5 s), so the AD reader's notifications need one.
+  if ! grep -q '^\s*prefork children\s*=' "$F_CONF"; then
+    sed -i 's/^\[global\]$/[global]\n\tprefork children = 1/' "$F_CONF"
+  fi
   : > "$F_DIR/samba.log"
   start_detached "$(forest_pidfile "$key")" "$F_DIR/samba.log" \
     samba -s "$F_CONF" -i -M "${CANOPY_SAMBA_MODEL:-prefork}" --debug-stdout
