@@ -102,7 +102,7 @@ beforeAll(async () => {
     stateDir: mkdtempSync(join(tmpdir(), 'canopy-acceptance-')),
     namespace: ns,
     quotaMultiplier: 20,
-    configYaml: (em, clientId) => sampleConfigYaml(stack, em, clientId, { canopyTreeOnly: true }),
+    configYaml: (em, clientId) => sampleConfigYaml(stack, em, clientId, { canopyTreeOnly: true, pollInterval: '10s' }),
     readers: { corp: 1, fabrikam: 1 },
   });
   await settled();

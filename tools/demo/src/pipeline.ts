@@ -175,6 +175,8 @@ export interface SampleConfigOptions {
   userMappings?: string[];
   /** Accidental-delete threshold (default: Microsoft's 500). */
   deleteThreshold?: number;
+  /** DirSync poll fallback (default 2m, as Cloud Sync). Deletions are seen by the poll, not by notifications. */
+  pollInterval?: string;
 }
 
 /** The demo's sample configuration: default mappings, one OU and one group scoped out. */
@@ -189,7 +191,7 @@ export function sampleConfigYaml(stack: StackInfo, em: EmulatorInfo, writerClien
   const forest = (f: ForestInfo, extraScoping: string) => `  - name: ${f.name}
     connection: { url: '${f.ldapsUrl}' }
     domains: [{ dnsName: ${f.name} }]
-    schedule: { pollInterval: 2m, fullSyncInterval: 7d, notifications: true }
+    schedule: { pollInterval: ${options.pollInterval ?? '2m'}, fullSyncInterval: 7d, notifications: true }
     rules:
       scoping:
 ${ous(f)}${extraScoping}${mappings}`;
