@@ -102,12 +102,14 @@ export function computeExpectedTenant(forests: OracleForest[], tenant: OracleTen
           members: new Set(e.members.map(lc)), // DNs for now; resolved to anchors below
         });
       } else if (isUser) {
-        const upn = first(e, 'userprincipalname');
+        // Entra Connect's "In from AD - User" rule: UPN, else sAMAccountName@<domain>.
+        const sam = first(e, 'samaccountname');
+        const upn = first(e, 'userprincipalname') ?? (sam ? `${sam}@${f.name}` : undefined);
         if (!upn) continue;
         const uac = Number(first(e, 'useraccountcontrol') ?? 512);
         const props: Record<string, string | boolean> = {
           userPrincipalName: expectedUpn(upn, tenant),
-          displayName: first(e, 'displayname') ?? first(e, 'cn')!,
+          displayName: first(e, 'displayname') ?? first(e, 'cn') ?? sam!,
           accountEnabled: (uac & 2) === 0,
         };
         for (const [attr, prop] of [['givenname', 'givenName'], ['sn', 'surname'], ['title', 'jobTitle'], ['department', 'department'], ['employeeid', 'employeeId'], ['mail', 'mail']] as const) {
