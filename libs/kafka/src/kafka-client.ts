@@ -410,15 +410,16 @@ export class KafkaAdmin {
    * Metadata calls right after a topic is created (or while a broker restarts) can meet
    * NOT_LEADER_FOR_PARTITION and the like: retry what the broker says is retriable, with backoff.
    */
-  async #retry<T>(what: string, fn: () => Promise<T>, attempts = 8): Promise<T> {
+  async #retry<T>(what: string, fn: () => Promise<T>, attempts = 6): Promise<T> {
     await this.#connect();
     for (let i = 1; ; i++) {
       try {
         return await fn();
       } catch (err) {
         const e = classifyKafkaError(err, what);
-        if (!e.retriable || i >= attempts) throw e;
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** i, 3000)));
+        // A missing topic is an answer, not a hiccup: callers decide (kafkajs calls it retriable).
+        if (!e.retriable || e.type === 'Kafka.UNKNOWN_TOPIC_OR_PARTITION' || i >= attempts) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** i, 1000)));
       }
     }
   }

@@ -15,7 +15,7 @@ import {
 } from 'ldapts';
 import { tlsConnectOptions, transportMode, type LdapConnectionOptions } from './ldap-connection.js';
 import { classifyLdapError } from './ldap-errors.js';
-import { NotificationControl, ShowDeletedControl } from './simple-controls.js';
+import { NotificationControl } from './simple-controls.js';
 
 /**
  * AD change notifications (LDAP_SERVER_NOTIFICATION_OID 1.2.840.113556.1.4.528) on a dedicated
@@ -164,9 +164,7 @@ export class ChangeNotificationListener {
           filter: FilterParser.parseString('(objectClass=*)'),
           attributes: ['objectGUID'],
           explicitBufferAttributes: ['objectGUID'],
-          // With show-deleted, a deletion (the object's move into CN=Deleted Objects) notifies too;
-          // without it deletes waited for the poll fallback (seen on Samba 4.17).
-          controls: [new NotificationControl(), new ShowDeletedControl()],
+          controls: [new NotificationControl()],
         });
         pending.set(String(id), { message: req });
         socket.write(req.write());
