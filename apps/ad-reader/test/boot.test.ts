@@ -1,12 +1,20 @@
 import { spawnService, testNamespace } from '@canopy/test-kit';
 import { describe, expect, it } from 'vitest';
-import { readerEnv, runId, stack } from './support/harness.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { forestDocument, readerEnv, runId, stack } from './support/harness.js';
 
 describe('ad-reader process', () => {
   it('answers /healthz, /readyz and /metrics, and exits 0 on SIGTERM', async () => {
     const { corp } = stack();
     const forest = `adr-boot-${runId()}`;
-    const svc = await spawnService('ad-reader', readerEnv(forest, corp, testNamespace('ad-reader-boot')), { timeoutMs: 30_000 });
+    // Paused: this test is about the process (probes, SIGTERM), not about reading; an unpaused
+    // reader would start a full read of the seeded forest, which a loaded machine makes slow.
+    const doc = join(mkdtempSync(join(tmpdir(), 'adr-boot-')), 'forest.json');
+    writeFileSync(doc, JSON.stringify({ ...forestDocument(forest, corp), paused: true }));
+    const env = { ...readerEnv(forest, corp, testNamespace('ad-reader-boot')), CANOPY_FOREST_CONFIG_FILE: doc };
+    const svc = await spawnService('ad-reader', env, { timeoutMs: 30_000 });
     try {
       const health = await fetch(`${svc.url}/healthz`);
       expect(health.status).toBe(200);
