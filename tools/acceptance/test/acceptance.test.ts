@@ -20,7 +20,9 @@ let corp: ForestInfo;
 let fab: ForestInfo;
 let pipeline: Pipeline;
 const admins: Record<string, AdAdmin> = {};
-const testOu = (f: ForestInfo) => `OU=Acceptance-${run},OU=Canopy,${f.baseDn}`;
+// The suite's own objects live outside the seeded tree (OU=Canopy), which other suites check exactly.
+const testOu = (f: ForestInfo) => `OU=Acceptance-${run},${f.baseDn}`;
+const outOfScopeOu = (f: ForestInfo) => `OU=OutOfScope,${testOu(f)}`;
 
 interface TenantState {
   directory: { users: TenantObject[]; groups: TenantObject[] };
@@ -62,13 +64,13 @@ async function expected(): Promise<ExpectedTenant> {
   for (const f of [corp, fab]) {
     const client = ldapsClient(f, 30_000);
     await client.bind(f.admin.dn, readSecret(f.admin.passwordFile));
-    const entries = await readDirectory(client, `OU=Canopy,${f.baseDn}`);
+    const entries = [...(await readDirectory(client, `OU=Canopy,${f.baseDn}`)), ...(await readDirectory(client, testOu(f)))];
     await client.unbind();
     forests.push({
       name: f.name,
       entries,
-      includeOus: [`OU=Canopy,${f.baseDn}`],
-      excludeOus: [`OU=Quarantine,OU=Canopy,${f.baseDn}`],
+      includeOus: [`OU=Canopy,${f.baseDn}`, testOu(f)],
+      excludeOus: [`OU=Quarantine,OU=Canopy,${f.baseDn}`, outOfScopeOu(f)],
       excludeGroupCns: f === corp ? ['GG-Service-Accounts'] : [],
     });
   }
@@ -96,13 +98,18 @@ beforeAll(async () => {
     await client.bind(f.admin.dn, readSecret(f.admin.passwordFile));
     admins[f.key] = new AdAdmin(client, f.baseDn, f.name);
     await admins[f.key]!.ensureOu(testOu(f));
+    await admins[f.key]!.ensureOu(outOfScopeOu(f));
   }
   pipeline = await startPipeline({
     stack,
     stateDir: mkdtempSync(join(tmpdir(), 'canopy-acceptance-')),
     namespace: ns,
     quotaMultiplier: 20,
-    configYaml: (em, clientId) => sampleConfigYaml(stack, em, clientId, { canopyTreeOnly: true, pollInterval: '10s' }),
+    configYaml: (em, clientId) => sampleConfigYaml(stack, em, clientId, {
+        canopyTreeOnly: true,
+        pollInterval: '10s',
+        extraOus: Object.fromEntries([corp, fab].map((f) => [f.key, { include: [testOu(f)], exclude: [outOfScopeOu(f)] }])),
+      }),
     readers: { corp: 1, fabrikam: 1 },
   });
   await settled();
@@ -162,7 +169,7 @@ describe('acceptance: the whole pipeline against the oracle', () => {
     await ad.replace(dn, { userAccountControl: '514' });
     await waitUser('disable', anchor, (u) => u.props.accountEnabled === false);
 
-    const moved = await ad.move(dn, `OU=Quarantine,OU=Canopy,${corp.baseDn}`);
+    const moved = await ad.move(dn, outOfScopeOu(corp));
     const gone = await waitUser('move out of scope: soft-deleted', anchor, (u) => u.state === 'deleted');
     expect(gone.id).toBe(id);
     const back = await ad.move(moved, ou);
@@ -258,6 +265,62 @@ describe('acceptance: the whole pipeline against the oracle', () => {
     const titled = t.users.filter((u) => u.state === 'live' && typeof u.props.jobTitle === 'string' && u.props.jobTitle !== '');
     expect(titled.length).toBeGreaterThan(100);
     expect(titled.every((u) => u.props.jobTitle === String(u.props.jobTitle).toUpperCase())).toBe(true);
+  }, 900_000);
+
+  it('commands against the running pipeline: pause and resume, provision on demand, full sync', async () => {
+    const ad = admins.corp!;
+    type Acked = { command: { commandId: string }; acks: Array<{ stage: string; status: string; details: Record<string, string> }>; timedOut: boolean };
+    const paused = await pipeline.api<Acked>('POST', `/v1/forests/${corp.name}/pause`, {});
+    expect(paused.acks.some((a) => a.stage === 'ad-reader' && a.status === 'COMPLETED')).toBe(true);
+    const dn = await ad.addUser(testOu(corp), `Paula Paused ${run}`, { sAMAccountName: `pp${run}`, userPrincipalName: `paula.${run}@${corp.name}` });
+    const anchor = await ad.anchorOf(dn);
+    await new Promise((r) => setTimeout(r, 15_000)); // longer than the 10 s poll: a paused forest reads nothing
+    expect(userOf((await tenant()).users, anchor)).toBeUndefined();
+    const resumed = await pipeline.api<Acked>('POST', `/v1/forests/${corp.name}/resume`, {});
+    expect(resumed.acks.some((a) => a.stage === 'ad-reader' && a.status === 'COMPLETED')).toBe(true);
+    await waitUser('resumed forest delivers the change made while paused', anchor, (u) => u.state === 'live');
+
+    await ad.replace(dn, { title: 'Provisioned' });
+    const provisioned = await pipeline.api<{ result: { outcome: string; stage: string } | null; timedOut: boolean }>('POST', '/v1/provision', {
+      forest: corp.name,
+      target: dn,
+      timeoutSeconds: 90,
+    });
+    expect(provisioned.timedOut).toBe(false);
+    expect(provisioned.result?.stage).toBe('WRITER');
+    expect(['UPDATED', 'NOOP']).toContain(provisioned.result?.outcome);
+    await waitUser('provisioned change', anchor, (u) => u.props.jobTitle === 'PROVISIONED' || u.props.jobTitle === 'Provisioned');
+
+    const full = await pipeline.api<Acked>('POST', `/v1/forests/${corp.name}/full-sync`, {});
+    const done = await waitFor('full sync completed', async () => {
+      const r = await pipeline.api<{ acks: Acked['acks'] }>('GET', `/v1/commands/${full.command.commandId}`);
+      return r.acks.find((a) => a.stage === 'ad-reader' && a.status === 'COMPLETED');
+    }, { timeoutMs: 300_000, intervalMs: 1000 });
+    expect(Number(done.details.objects)).toBeGreaterThan(5000);
+    await settled();
+  }, 900_000);
+
+  it('a replay after wiping Redis ends with zero extra creates', async () => {
+    await settled();
+    const creates = async () => (await (await fetch(`${pipeline.emulator.adminUrl}/counters`)).json() as { statuses: Record<string, number> }).statuses['201'] ?? 0;
+    const before = await creates();
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(stack.redis.url);
+    let cursor = '0';
+    let wiped = 0;
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) wiped += await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+    expect(wiped).toBeGreaterThan(1000);
+    for (const f of [corp, fab]) {
+      const job = await pipeline.api<{ id: string }>('POST', '/v1/replay', { forest: f.name, from: '0' });
+      await waitFor(`replay ${f.name}`, async () => (await pipeline.api<{ status: string }>('GET', `/v1/replay/${job.id}`)).status === 'completed', { timeoutMs: 300_000 });
+    }
+    await settled();
+    expect(await creates()).toBe(before);
   }, 900_000);
 
   it('after all of it: zero differences from the oracle', async () => {

@@ -177,14 +177,21 @@ export interface SampleConfigOptions {
   deleteThreshold?: number;
   /** DirSync poll fallback (default 2m, as Cloud Sync). Deletions are seen by the poll, not by notifications. */
   pollInterval?: string;
+  /** Extra OUs per forest key: included in scope, and excluded (a test's own tree outside OU=Canopy). */
+  extraOus?: Record<string, { include?: string[]; exclude?: string[] }>;
 }
 
 /** The demo's sample configuration: default mappings, one OU and one group scoped out. */
 export function sampleConfigYaml(stack: StackInfo, em: EmulatorInfo, writerClientId: string, options: SampleConfigOptions = {}): string {
   const corp = getForest(stack, 'corp');
   const fab = getForest(stack, 'fabrikam');
-  const ous = (f: ForestInfo) =>
-    `        ous: { ${options.canopyTreeOnly ? `include: ['OU=Canopy,${f.baseDn}'], ` : ''}exclude: ['OU=Quarantine,OU=Canopy,${f.baseDn}'] }\n`;
+  const list = (xs: string[]) => xs.map((x) => `'${x}'`).join(', ');
+  const ous = (f: ForestInfo) => {
+    const extra = options.extraOus?.[f.key] ?? {};
+    const include = [...(options.canopyTreeOnly ? [`OU=Canopy,${f.baseDn}`] : []), ...(extra.include ?? [])];
+    const exclude = [`OU=Quarantine,OU=Canopy,${f.baseDn}`, ...(extra.exclude ?? [])];
+    return `        ous: { ${include.length ? `include: [${list(include)}], ` : ''}exclude: [${list(exclude)}] }\n`;
+  };
   const mappings = options.userMappings?.length
     ? `      mappings:\n        user:\n          mappings:\n${options.userMappings.map((m) => `            - ${m}\n`).join('')}`
     : '';
