@@ -1,4 +1,5 @@
-import { runService } from '@canopy/service-runtime';
+import { handleHelp, runService } from '@canopy/service-runtime';
+import { initTracing } from '@canopy/tracing';
 import { GraphWriterModule } from './graph-writer.module.js';
 
 export const HELP = `
@@ -18,6 +19,11 @@ Environment:
   CANOPY_GRAPH__TENANT_ID            override the global document's tenant.id
   CANOPY_GRAPH__CLIENT_ID            override the global document's graph.clientId
   CANOPY_WRITER__*                   tuning (see docs/graph-writer.md)
+  OTEL_EXPORTER_OTLP_ENDPOINT        export traces (OTLP/HTTP): each op's span continues the object's trace
 `;
+
+handleHelp('graph-writer', HELP);
+const tracing = initTracing('graph-writer');
+process.once('beforeExit', () => void tracing.shutdown());
 
 await runService({ name: 'graph-writer', module: GraphWriterModule, defaultPort: 8083, help: HELP });

@@ -1,3 +1,4 @@
+import { startStageSpan } from '@canopy/tracing';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -335,8 +336,17 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
       await this.#results!.deadLetter(makeDeadLetter(m, reason, toCanopyError(err, { type: 'Contracts.Decode' }).type, false, 1));
       return true;
     }
-    const outcome = await this.#runWithRetries(op, m, (run) => this.#applyOp(run, m));
-    return outcome !== undefined;
+    // One span per op, continuing the object's trace from the reader and the transformer.
+    const span = startStageSpan('graph-writer', 'write', m.headers, { 'canopy.action': op.action, 'canopy.target_type': op.targetType, 'canopy.forest': op.forest });
+    try {
+      const outcome = await this.#runWithRetries(op, m, (run) => this.#applyOp(run, m));
+      if (outcome) span.span.setAttribute('canopy.outcome', outcome.outcome);
+      span.end();
+      return outcome !== undefined;
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
   }
 
   /** Retry retriable failures (fresh lookups each time) until maxRetryTime; then FAILED + DLQ. Publishes the result. */
