@@ -86,7 +86,8 @@ export async function spawnReader(env: Record<string, string>, readerId: string)
 export function ensureDeletedObjectsReadable(corp: ForestInfo, info: StackInfo): void {
   const dir = join(info.stateDir, 'forests', corp.key);
   const sid = readFileSync(join(dir, 'sync.sid'), 'utf8').trim();
-  const script = fileURLToPath(new URL('./grant-deleted-objects.py', import.meta.url));
+  // The stack grants it at provisioning and on every `up`; this keeps older stacks working.
+  const script = fileURLToPath(new URL('../../../../tools/stack/lib/grant-deleted-objects.py', import.meta.url));
   execFileSync('/usr/bin/python3', [script, join(dir, 'dc', 'etc', 'smb.conf'), `tdb://${join(dir, 'dc', 'private', 'sam.ldb')}`, corp.baseDn, sid], {
     stdio: 'pipe',
   });
