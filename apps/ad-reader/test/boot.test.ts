@@ -1,4 +1,4 @@
-import { spawnService, testNamespace } from '@canopy/test-kit';
+import { spawnService, testNamespace, expectProbesThenCleanStop } from '@canopy/test-kit';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,22 +15,7 @@ describe('ad-reader process', () => {
     writeFileSync(doc, JSON.stringify({ ...forestDocument(forest, corp), paused: true }));
     const env = { ...readerEnv(forest, corp, testNamespace('ad-reader-boot')), CANOPY_FOREST_CONFIG_FILE: doc };
     const svc = await spawnService('ad-reader', env, { timeoutMs: 30_000 });
-    try {
-      const health = await fetch(`${svc.url}/healthz`);
-      expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({ status: 'ok', service: 'ad-reader' });
-      const ready = await fetch(`${svc.url}/readyz`);
-      expect([200, 503]).toContain(ready.status);
-      expect(await ready.json()).toHaveProperty('components');
-      const metrics = await fetch(`${svc.url}/metrics`);
-      expect(metrics.status).toBe(200);
-      const text = await metrics.text();
-      expect(text).toContain('canopy_process_cpu_seconds_total');
-      expect(text).toContain('service="ad-reader"');
-    } finally {
-      expect(await svc.stop('SIGTERM')).toBe(0);
-    }
-    expect(svc.lines.join('\n')).toContain('stopped cleanly');
+    await expectProbesThenCleanStop(svc, 'ad-reader');
   });
 
   it('refuses to start without its settings, naming what is missing', async () => {

@@ -1,25 +1,10 @@
-import { spawnService, stackEnv, testNamespace } from '@canopy/test-kit';
+import { spawnService, stackEnv, testNamespace, expectProbesThenCleanStop } from '@canopy/test-kit';
 import { describe, expect, it } from 'vitest';
 
 describe('scheduler process', () => {
   it('answers /healthz, /readyz and /metrics, and exits 0 on SIGTERM', async () => {
     const svc = await spawnService('scheduler', stackEnv({ CANOPY_CONTROL__TOKEN: 'boot-test-token' }, testNamespace('boot')));
-    try {
-      const health = await fetch(`${svc.url}/healthz`);
-      expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({ status: 'ok', service: 'scheduler' });
-      const ready = await fetch(`${svc.url}/readyz`);
-      expect([200, 503]).toContain(ready.status);
-      expect(await ready.json()).toHaveProperty('components');
-      const metrics = await fetch(`${svc.url}/metrics`);
-      expect(metrics.status).toBe(200);
-      const text = await metrics.text();
-      expect(text).toContain('canopy_process_cpu_seconds_total');
-      expect(text).toContain('service="scheduler"');
-    } finally {
-      expect(await svc.stop('SIGTERM')).toBe(0);
-    }
-    expect(svc.lines.join('\n')).toContain('stopped cleanly');
+    await expectProbesThenCleanStop(svc, 'scheduler');
   });
 
   it('prints --help and exits 0', async () => {
