@@ -1,16 +1,10 @@
-import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-
-class Lifecycle implements OnApplicationShutdown {
-  constructor(private readonly stopAll: () => Promise<void>) {}
-  async onApplicationShutdown(): Promise<void> {
-    await this.stopAll();
-  }
-}
+import { Module, type DynamicModule } from '@nestjs/common';
+import { shutdownHook } from '@canopy/service-runtime';
 
 /** The transformer stage: its work runs in TransformerService, built in main.ts. */
 @Module({})
 export class TransformerModule {
   static with(stopAll: () => Promise<void>): DynamicModule {
-    return { module: TransformerModule, providers: [{ provide: Lifecycle, useValue: new Lifecycle(stopAll) }] };
+    return { module: TransformerModule, providers: [shutdownHook(stopAll)] };
   }
 }
