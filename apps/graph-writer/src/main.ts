@@ -14,6 +14,8 @@ Environment:
   CANOPY_KAFKA__BROKERS              Kafka bootstrap servers (required)
   CANOPY_KAFKA__NAMESPACE            isolate this installation on a shared cluster
   CANOPY_REDIS__URL                  Redis (default redis://127.0.0.1:6379)
+  CANOPY_REDIS__PASSWORD_FILE        Redis password (optional)
+  CANOPY_REDIS__CA_FILE              CA of a rediss:// server (verified)
   CANOPY_GRAPH__CERTIFICATE_FILE     app certificate (PEM), with CANOPY_GRAPH__PRIVATE_KEY_FILE (recommended)
   CANOPY_GRAPH__CLIENT_SECRET_FILE   or a client secret
   CANOPY_GRAPH__TENANT_ID            override the global document's tenant.id

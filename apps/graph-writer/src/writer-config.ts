@@ -1,5 +1,6 @@
 import { duration, loadConfig, secret, z } from '@canopy/config';
 import { kafkaOptionsSchema } from '@canopy/kafka';
+import { redisOptionsSchema } from '@canopy/redis';
 
 /**
  * The writer's local configuration: how to reach Kafka and Redis, and its own Graph credentials.
@@ -7,7 +8,7 @@ import { kafkaOptionsSchema } from '@canopy/kafka';
  * GLOBAL document of canopy.config and is hot-reloaded.
  *
  *   CANOPY_KAFKA__BROKERS              127.0.0.1:19092
- *   CANOPY_REDIS__URL                  redis://127.0.0.1:16379
+ *   CANOPY_REDIS__URL                  redis://127.0.0.1:16379 (rediss:// verified: CANOPY_REDIS__CA_FILE, CANOPY_REDIS__PASSWORD_FILE)
  *   CANOPY_GRAPH__TENANT_ID            overrides global.tenant.id when set
  *   CANOPY_GRAPH__CLIENT_ID            overrides global.graph.clientId when set
  *   CANOPY_GRAPH__CLIENT_SECRET_FILE   a client secret, or
@@ -15,7 +16,8 @@ import { kafkaOptionsSchema } from '@canopy/kafka';
  */
 export const writerConfigSchema = z.object({
   kafka: kafkaOptionsSchema,
-  redis: z.object({ url: z.string().min(1).default('redis://127.0.0.1:6379') }).prefault({}),
+  /** Keys are laid out under writer.redisPrefix (CANOPY_REDIS__KEY_PREFIX is not used here). */
+  redis: redisOptionsSchema.omit({ keyPrefix: true }).prefault({}),
   graph: z
     .object({
       tenantId: z.string().min(1).optional(),

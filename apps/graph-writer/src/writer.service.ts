@@ -7,6 +7,7 @@ import { TOPICS, codecs, type CommandAck, type ControlCommand, type EntraOperati
 import { toCanopyError } from '@canopy/errors';
 import { KafkaClient, type BatchContext, type IncomingMessage, type KafkaConsumer, type KafkaProducer, type MessageBatch } from '@canopy/kafka';
 import type { Logger } from '@canopy/logger';
+import { redisConnectionOptions } from '@canopy/redis';
 import { LOGGER, Readiness, ServiceMetrics } from '@canopy/service-runtime';
 import type { ApplyContext, ApplyOutcome, OpRun } from './apply/apply-context.js';
 import { BatchExecutor } from './apply/batch-executor.js';
@@ -125,7 +126,7 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
     const cfg = (this.#cfg = loadWriterConfig());
     this.#topics = writerTopics();
     const kafka = (this.#kafka = new KafkaClient({ ...cfg.kafka, clientId: 'canopy-graph-writer' }, this.log));
-    const redis = (this.#redis = new Redis(cfg.redis.url, { maxRetriesPerRequest: 20, enableAutoPipelining: true }));
+    const redis = (this.#redis = new Redis(cfg.redis.url, { ...redisConnectionOptions(cfg.redis, this.log), maxRetriesPerRequest: 20, enableAutoPipelining: true }));
     redis.on('error', (err) => this.log.warn({ err: err.message }, 'redis connection problem'));
     await kafka.admin().ensureTopics(
       (Object.entries({

@@ -26,7 +26,15 @@ export type RedisOptions = z.output<typeof redisOptionsSchema>;
 
 export type RedisClient = Redis;
 
-export function createRedis(options: RedisOptions, log: Logger, name = 'canopy'): Redis {
+/**
+ * The connection part of the options for a client built elsewhere (the writer keeps its own key
+ * layout): the password, and TLS for rediss:// with the server certificate verified unless
+ * insecureSkipVerify (logged as a warning).
+ */
+export function redisConnectionOptions(
+  options: Omit<RedisOptions, 'keyPrefix'>,
+  log: Logger,
+): { password?: string; tls?: { ca?: string[]; rejectUnauthorized: boolean } } {
   const tls = options.url.startsWith('rediss://')
     ? {
         ...(options.ca ? { ca: [options.ca] } : options.caFile ? { ca: [readFileSync(options.caFile, 'utf8')] } : {}),
@@ -34,11 +42,14 @@ export function createRedis(options: RedisOptions, log: Logger, name = 'canopy')
       }
     : undefined;
   if (tls && options.insecureSkipVerify) log.warn('Redis TLS certificate verification is OFF: never use this in production');
+  return { ...(options.password ? { password: options.password.reveal() } : {}), ...(tls ? { tls } : {}) };
+}
+
+export function createRedis(options: RedisOptions, log: Logger, name = 'canopy'): Redis {
   const client = new Redis(options.url, {
     connectionName: name,
     keyPrefix: options.keyPrefix,
-    ...(options.password ? { password: options.password.reveal() } : {}),
-    ...(tls ? { tls } : {}),
+    ...redisConnectionOptions(options, log),
     maxRetriesPerRequest: 3,
     enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 200, 5_000),

@@ -1,0 +1,3 @@
+export * from './leaks.js';
+export * from './emitted.js';
+export * from './tls-lab.js';
