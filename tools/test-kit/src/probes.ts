@@ -19,7 +19,9 @@ export async function expectProbesThenCleanStop(svc: SpawnedService, service: st
     expect(text).toContain('canopy_process_cpu_seconds_total');
     expect(text).toContain(`service="${service}"`);
   } finally {
-    expect(await svc.stop('SIGTERM')).toBe(0);
+    const code = await svc.stop('SIGTERM');
+    // On failure, show what the process said: CI prints only the assertion otherwise.
+    expect(code, `${service} exit code after SIGTERM; its last lines:\n${svc.lines.slice(-40).join('\n')}`).toBe(0);
   }
   expect(svc.lines.join('\n')).toContain('stopped cleanly');
 }

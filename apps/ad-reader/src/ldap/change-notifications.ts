@@ -51,6 +51,8 @@ export class ChangeNotificationListener {
   #socket: net.Socket | undefined;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** Ends the current session at once (stop() while connecting, binding or listening). */
+  #abort: ((err: Error) => void) | undefined;
 
   constructor(
     private readonly options: ChangeNotificationOptions,
@@ -67,6 +69,7 @@ export class ChangeNotificationListener {
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#abort?.(new Error('change notifications stopped'));
     this.#socket?.destroy();
     this.#wake?.();
     await this.#loop;
@@ -108,16 +111,16 @@ export class ChangeNotificationListener {
     const pending = new Map<string, Pending>();
     const searches = new Map<number, string>();
 
-    let socket: net.Socket =
-      mode === 'ldaps'
-        ? await connected(tls.connect({ port, ...tlsConnectOptions(o) }), 'secureConnect', o.timeout)
-        : await connected(net.connect(port, host), 'connect', o.timeout);
-    this.#socket = socket;
-
-    let parser = new MessageParser();
     let fail: (err: Error) => void = () => undefined;
     const ended = new Promise<never>((_, reject) => (fail = reject));
     ended.catch(() => undefined);
+    this.#abort = fail;
+    // Known to stop() before it is connected: a stop during the handshake ends the session.
+    const raw = mode === 'ldaps' ? tls.connect({ port, ...tlsConnectOptions(o) }) : net.connect(port, host);
+    this.#socket = raw;
+    let socket: net.Socket = await Promise.race([connected(raw, mode === 'ldaps' ? 'secureConnect' : 'connect', o.timeout), ended]);
+
+    let parser = new MessageParser();
     const attach = (s: net.Socket, p: MessageParser) => {
       const onData = (d: Buffer) => p.read(d, pending as never);
       s.on('data', onData);
@@ -145,9 +148,9 @@ export class ChangeNotificationListener {
         socket.removeListener('data', onData);
         socket.removeAllListeners('close');
         socket.removeAllListeners('error');
-        const plain = socket;
-        socket = await connected(tls.connect({ socket: plain, ...tlsConnectOptions(o) }), 'secureConnect', o.timeout);
-        this.#socket = socket;
+        const secure = tls.connect({ socket, ...tlsConnectOptions(o) });
+        this.#socket = secure;
+        socket = await Promise.race([connected(secure, 'secureConnect', o.timeout), ended]);
         parser = new MessageParser();
         onData = attach(socket, parser);
       }
@@ -175,6 +178,7 @@ export class ChangeNotificationListener {
     } finally {
       socket.destroy();
       this.#socket = undefined;
+      this.#abort = undefined;
     }
   }
 
@@ -215,6 +219,10 @@ function connected<S extends net.Socket>(socket: S, event: 'connect' | 'secureCo
       clearTimeout(t);
       socket.destroy();
       reject(err);
+    });
+    socket.once('close', () => {
+      clearTimeout(t);
+      reject(new Error('connection closed before it was established'));
     });
   });
 }
