@@ -429,6 +429,10 @@ export class ForestReader {
     let events: AdObjectEvent[] = [];
     if (pull.changed.length || pull.membershipTouched.length) {
       events = await this.#readWhole(d, pull.changed, pull.membershipTouched, cycleId);
+      // Every event of the cycle says how many deletes the cycle holds: the writer then holds a
+      // mass delete as a whole, before the first of its deletes would run.
+      const cycleDeletes = events.filter((e) => e.kind === 'TOMBSTONE').length;
+      for (const e of events) e.cycleDeletes = cycleDeletes;
     }
     if (!events.length && cp.cookie.equals(pull.cookie)) return;
     const highestUsn = Math.max(cp.highestUsn, ...events.map((e) => e.usnChanged));

@@ -402,7 +402,7 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
         return {
           outcome: 'HELD',
           entraId: target.id,
-          reason: `held by accidental-delete protection: forest ${op.forest} has more deletes than the threshold (${g.deletes.threshold}) in this ${op.cycleId ? 'cycle' : 'window'}; ${held} delete(s) held. Approve or reject them (APPROVE_DELETES / REJECT_DELETES)`,
+          reason: `held by accidental-delete protection: forest ${op.forest} has more deletes than the threshold (${g.deletes.threshold}) in this ${op.cycleId ? 'cycle' : 'window'}${(op.cycleDeletes ?? 0) > g.deletes.threshold ? ` (the reader counted ${op.cycleDeletes} in the cycle)` : ''}; ${held} delete(s) held. Approve or reject them (APPROVE_DELETES / REJECT_DELETES)`,
           changedProperties: [],
         };
       }

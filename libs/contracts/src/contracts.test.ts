@@ -22,8 +22,12 @@ function sampleFor(name: SchemaName, version: number): unknown {
   const key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof typeof sampleMessages;
   const value = sampleMessages[key]() as unknown as Record<string, unknown>;
   if (name === 'ad-object-event' && version === 1) {
-    const { origin: _o, cycleId: _c, ...v1 } = value;
+    const { origin: _o, cycleId: _c, cycleDeletes: _d, ...v1 } = value;
     return v1;
+  }
+  if ((name === 'ad-object-event' && version === 2) || (name === 'entra-operation' && version === 1)) {
+    const { cycleDeletes: _d, ...older } = value;
+    return older;
   }
   return value;
 }
@@ -61,17 +65,28 @@ describe('schema evolution', () => {
   it('bytes written with ad-object-event v1 are read by v2 with defaults filled', () => {
     const v1Bytes = readFileSync(new URL('ad-object-event.v1.bin', GOLDEN));
     const event = codecs.adObjectEvent.decode(v1Bytes);
-    expect(codecs.adObjectEvent.schema.version).toBe(2);
+    expect(codecs.adObjectEvent.schema.version).toBe(3);
     expect(event.origin).toBe('DELTA');
     expect(event.cycleId).toBeNull();
+    expect(event.cycleDeletes).toBe(0);
     expect(event.dn).toBe(sampleMessages.adObjectEvent().dn);
     expect(event.binaryAttributes.objectsid![0]).toEqual(Buffer.from('010500000000000515000000', 'hex'));
   });
 
-  it('a v1 reader can read what v1 wrote, and the registry knows both fingerprints', () => {
+  it('bytes written with ad-object-event v2 and entra-operation v1 are read with cycleDeletes 0', () => {
+    const event = codecs.adObjectEvent.decode(readFileSync(new URL('ad-object-event.v2.bin', GOLDEN)));
+    expect(event.cycleId).toBe('cycle-42');
+    expect(event.cycleDeletes).toBe(0);
+    const op = codecs.entraOperation.decode(readFileSync(new URL('entra-operation.v1.bin', GOLDEN)));
+    expect(codecs.entraOperation.schema.version).toBe(2);
+    expect(op.cycleDeletes).toBe(0);
+    expect(op.opId).toBe('op-1');
+  });
+
+  it('a v1 reader can read what v1 wrote, and the registry knows every fingerprint', () => {
     const v1 = new SingleObjectCodec<Omit<AdObjectEvent, 'origin' | 'cycleId'>>('ad-object-event', 1);
     const fps = schemaRegistry.all().filter((s) => s.name === 'ad-object-event').map((s) => s.fingerprint.toString('hex'));
-    expect(new Set(fps).size).toBe(2);
+    expect(new Set(fps).size).toBe(3);
     expect(v1.decode(readFileSync(new URL('ad-object-event.v1.bin', GOLDEN))).forest).toBe('corp.example.test');
   });
 });

@@ -39,6 +39,7 @@ export const sampleMessages = {
     lastKnownParent: null,
     origin: 'DELTA',
     cycleId: 'cycle-42',
+    cycleDeletes: 3,
   }),
   entraOperation: (): EntraOperation => ({
     opId: 'op-1',
@@ -63,6 +64,7 @@ export const sampleMessages = {
     sourceUsn: 123456,
     cycleId: 'cycle-42',
     emittedAt: at,
+    cycleDeletes: 3,
   }),
   syncResult: (): SyncResult => ({
     resultId: 'res-1',

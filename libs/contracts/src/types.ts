@@ -31,6 +31,8 @@ export interface AdObjectEvent {
   lastKnownParent: string | null;
   origin: AdEventOrigin;
   cycleId: string | null;
+  /** Deletes in this event's read cycle, the same on every event of it; absent or 0 outside delta cycles. */
+  cycleDeletes?: number;
 }
 
 export type EntraTargetType = 'USER' | 'GROUP' | 'CONTACT';
@@ -55,6 +57,8 @@ export interface EntraOperation {
   sourceUsn: number;
   cycleId: string | null;
   emittedAt: Date;
+  /** Deletes in the reader cycle that produced the op (AdObjectEvent.cycleDeletes); absent or 0 when unknown. */
+  cycleDeletes?: number;
 }
 
 export type Stage = 'READER' | 'TRANSFORMER' | 'WRITER';

@@ -352,6 +352,7 @@ function makeOp(
     configVersion: ctx.configVersion,
     sourceUsn: event.usnChanged,
     cycleId: event.cycleId,
+    cycleDeletes: event.cycleDeletes ?? 0,
     emittedAt: ctx.now,
   };
 }

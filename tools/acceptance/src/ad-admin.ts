@@ -6,6 +6,13 @@ class ShowDeleted extends Control {
   }
 }
 
+/** LDAP_SERVER_TREE_DELETE_OID: delete an object and its subtree in one operation (one transaction on the DC). */
+class TreeDelete extends Control {
+  constructor() {
+    super('1.2.840.113556.1.4.805', { critical: true });
+  }
+}
+
 /** Administrator writes to AD for the acceptance scenarios (create, modify, move, delete). */
 export class AdAdmin {
   constructor(
@@ -86,6 +93,23 @@ export class AdAdmin {
 
   async delete(dn: string): Promise<void> {
     await this.client.del(dn);
+  }
+
+  /** Delete an OU and everything under it in one request (what an admin's "delete OU" does). */
+  async treeDelete(dn: string): Promise<void> {
+    await this.client.del(dn, [new TreeDelete()]);
+  }
+
+  /** Anchors (base64 objectGUID) of the users directly under `ou`. */
+  async userAnchorsUnder(ou: string): Promise<string[]> {
+    const { searchEntries } = await this.client.search(ou, {
+      scope: 'one',
+      filter: '(&(objectClass=user)(objectCategory=person))',
+      attributes: ['objectGUID'],
+      explicitBufferAttributes: ['objectGUID'],
+      paged: { pageSize: 500 },
+    });
+    return searchEntries.map((e) => (e.objectGUID as Buffer).toString('base64'));
   }
 
   /** Delete a subtree, leaves first. */

@@ -323,6 +323,47 @@ describe('acceptance: the whole pipeline against the oracle', () => {
     expect(await creates()).toBe(before);
   }, 900_000);
 
+  it('600 users deleted at once are held: nothing is deleted until approved, then exactly 600 are soft-deleted', async () => {
+    const ad = admins.corp!;
+    const massOu = `OU=Mass,${testOu(corp)}`;
+    await ad.ensureOu(massOu);
+    const names = Array.from({ length: 600 }, (_, i) => `m${run}${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < names.length; i += 20) {
+      await Promise.all(names.slice(i, i + 20).map((n) => ad.addUser(massOu, `Mass ${n}`, { sAMAccountName: n, userPrincipalName: `${n}@${corp.name}` })));
+    }
+    const anchors = new Set(await ad.userAnchorsUnder(massOu));
+    expect(anchors.size).toBe(600);
+    const mass = async () => (await tenant()).users.filter((u) => anchors.has(u.props.onPremisesImmutableId as string));
+    await waitFor('600 users created in Entra', async () => (await mass()).filter((u) => u.state === 'live').length === 600, { timeoutMs: 600_000, intervalMs: 2000 });
+    const heldCount = async () =>
+      (await pipeline.api<{ forests: Array<{ forest: string; heldDeletes: number }> }>('GET', '/v1/status')).forests.find((f) => f.forest === corp.name)?.heldDeletes ?? 0;
+    expect(await heldCount()).toBe(0);
+
+    // An admin deletes the OU with its 600 users: one tree delete, one DirSync cycle.
+    await ad.treeDelete(massOu);
+    await waitFor('600 deletes held', async () => (await heldCount()) === 600, { timeoutMs: 300_000, intervalMs: 1000 });
+    const held = await pipeline.api<Array<{ sourceAnchor: string; outcome: string; reason: string }>>('GET', `/v1/deletes?forest=${encodeURIComponent(corp.name)}`);
+    expect(held).toHaveLength(600);
+    expect(new Set(held.map((h) => h.sourceAnchor))).toEqual(anchors);
+    expect(held.every((h) => h.outcome === 'HELD' && /threshold \(500\)/.test(h.reason))).toBe(true);
+    // Every delete op has its HELD result, so none can still be on its way: the tenant is untouched.
+    let users = await mass();
+    expect(users.filter((u) => u.state === 'live')).toHaveLength(600);
+
+    const decision = await pipeline.api<{ acks: Array<{ status: string; details: Record<string, string> }>; timedOut: boolean }>('POST', '/v1/deletes/approve', {
+      forest: corp.name,
+      issuedBy: 'acceptance',
+      timeoutSeconds: 300,
+    });
+    expect(decision.timedOut).toBe(false);
+    const done = decision.acks.find((a) => a.status === 'COMPLETED');
+    expect(done?.details).toMatchObject({ processed: '600', failed: '0' });
+    users = await mass();
+    expect(users).toHaveLength(600);
+    expect(users.filter((u) => u.state === 'deleted')).toHaveLength(600);
+    expect(await heldCount()).toBe(0);
+  }, 1_200_000);
+
   it('after all of it: zero differences from the oracle', async () => {
     await settled();
     const diffs = await differences();

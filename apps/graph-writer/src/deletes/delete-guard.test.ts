@@ -9,6 +9,12 @@ describe('accidental-delete decisions', () => {
     expect(shouldHold(1, 0, false)).toBe(true);
   });
 
+  it('holds the first delete of a cycle that the reader counted beyond the threshold', () => {
+    expect(shouldHold(1, 500, false, 600)).toBe(true);
+    expect(shouldHold(1, 500, false, 500)).toBe(false);
+    expect(shouldHold(1, 500, false, 0)).toBe(false);
+  });
+
   it('counts per cycle when the op has one, else per time window', () => {
     expect(deleteWindowKey({ cycleId: 'c-42' }, 0, 3_600_000)).toBe('cycle:c-42');
     expect(deleteWindowKey({ cycleId: null }, 3_600_000 * 5 + 10, 3_600_000)).toBe('window:5');

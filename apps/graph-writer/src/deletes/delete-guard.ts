@@ -7,7 +7,9 @@ import type { Logger } from '@canopy/logger';
 /**
  * Accidental-delete protection, as Connect and Cloud Sync have it: deletes per forest beyond
  * `threshold` within one cycle (op.cycleId) or one window are *held*: counted, listed, not
- * executed, until an admin approves or rejects them. Creates and updates keep flowing.
+ * executed, until an admin approves or rejects them. Creates and updates keep flowing. When the
+ * reader's cycle itself holds more deletes than the threshold (op.cycleDeletes, counted by the
+ * reader over the whole DirSync pull) every delete of it is held, the first one included.
  *
  * Held deletes live in a compacted Kafka topic (key forest/anchor, value the op; a null value
  * once released), so they survive a writer crash and a Redis wipe. Every replica reads the topic
@@ -32,9 +34,13 @@ export function deleteWindowKey(op: Pick<EntraOperation, 'cycleId'>, now: number
   return op.cycleId ? `cycle:${op.cycleId}` : `window:${Math.floor(now / Math.max(1, windowMs))}`;
 }
 
-/** Pure decision: hold when the forest already has held deletes, or when this one is beyond the threshold. */
-export function shouldHold(countIncludingThis: number, threshold: number, forestHasHeld: boolean): boolean {
-  return forestHasHeld || countIncludingThis > threshold;
+/**
+ * Pure decision: hold when the forest already has held deletes, when this one is beyond the
+ * threshold, or when the reader said its cycle holds more deletes than the threshold (then the
+ * whole cycle is held, the first delete included: nothing is deleted until approved).
+ */
+export function shouldHold(countIncludingThis: number, threshold: number, forestHasHeld: boolean, cycleDeletes = 0): boolean {
+  return forestHasHeld || countIncludingThis > threshold || cycleDeletes > threshold;
 }
 
 export class DeleteGuard {
@@ -108,7 +114,7 @@ export class DeleteGuard {
     const key = `${this.redisPrefix}:deletes:${op.forest}:${deleteWindowKey(op, now, limits.windowMs)}`;
     const res = await this.redis.multi().sadd(key, op.sourceAnchor).scard(key).pexpire(key, Math.max(limits.windowMs, 3_600_000)).exec();
     const count = Number(res?.[1]?.[1] ?? 0);
-    return { hold: shouldHold(count, limits.threshold, forestHasHeld), count };
+    return { hold: shouldHold(count, limits.threshold, forestHasHeld, op.cycleDeletes ?? 0), count };
   }
 
   /** Record a held delete (acks=all) before its HELD result is published. */

@@ -8,8 +8,8 @@ const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
 
 /** Every schema and every version of it that Canopy has ever written. Never remove a version. */
 export const SCHEMA_VERSIONS = {
-  'ad-object-event': [1, 2],
-  'entra-operation': [1],
+  'ad-object-event': [1, 2, 3],
+  'entra-operation': [1, 2],
   'sync-result': [1],
   'dead-letter': [1],
   'control-command': [1],
