@@ -346,7 +346,7 @@ export class ForestReader {
     const cycleId = `full-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
     const started = Date.now();
     this.#log.info({ namingContext: d.namingContext, reason, cycleId }, 'full read started');
-    const cookie = await baselineCookie(this.#conn!, d.namingContext);
+    const cookie = await baselineCookie(this.#conn!, d.namingContext, () => !this.#running);
     const startCp = this.#checkpoint(d, cookie, null);
     await this.#publisher!.publish([], [startCp], this.#d.fencingToken);
     this.#commitCheckpoint(startCp);
@@ -358,6 +358,11 @@ export class ForestReader {
     for (;;) {
       const current = await nextPage;
       if (current.done) break;
+      if (!this.#running) {
+        // Leave the prefetch and the paged search behind: teardown closes the connection.
+        void pages.return(undefined).catch(() => undefined);
+        throw new PermanentError('stopping during a full read', { type: 'Reader.Stopping' });
+      }
       nextPage = pages.next();
       nextPage.catch(() => undefined);
       const page = current.value;

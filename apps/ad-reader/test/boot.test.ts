@@ -1,4 +1,4 @@
-import { spawnService, testNamespace, expectProbesThenCleanStop } from '@canopy/test-kit';
+import { spawnService, testNamespace, expectProbesThenCleanStop, waitFor } from '@canopy/test-kit';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,4 +36,28 @@ describe('ad-reader process', () => {
     expect(res.stdout).toContain('CANOPY_HTTP_PORT');
     expect(res.stdout).toContain('CANOPY_LDAP__BIND_PASSWORD_FILE');
   });
+});
+
+describe('ad-reader shutdown during a full read', () => {
+  it('SIGTERM in the middle of a full read stops cleanly within the budget; the next start reads it again in full', async () => {
+    const { corp } = stack();
+    const forest = `adr-stop-${runId()}`;
+    const env = readerEnv(forest, corp, testNamespace('ad-reader-stop'));
+    const first = await spawnService('ad-reader', { ...env, CANOPY_READER_ID: 'stop-1' }, { timeoutMs: 30_000 });
+    await waitFor('full read started', () => first.lines.some((l) => l.includes('"full read started"')), { timeoutMs: 120_000, intervalMs: 20 }).catch((err: Error) => {
+      throw new Error(`${err.message}; the reader said:\n${first.lines.slice(-30).join('\n')}`);
+    });
+    expect(first.lines.some((l) => l.includes('"full read complete"'))).toBe(false);
+    const code = await first.stop('SIGTERM');
+    expect(code, first.lines.slice(-30).join('\n')).toBe(0);
+    expect(first.lines.join('\n')).toContain('stopped cleanly');
+    // The interrupted read did not complete its checkpoint: the next reader starts it again and finishes.
+    const second = await spawnService('ad-reader', { ...env, CANOPY_READER_ID: 'stop-2' }, { timeoutMs: 30_000 });
+    try {
+      await waitFor('full read complete', () => second.lines.find((l) => l.includes('"full read complete"')), { timeoutMs: 240_000, intervalMs: 200 });
+      expect(second.lines.some((l) => l.includes('"full read started"'))).toBe(true);
+    } finally {
+      expect(await second.stop('SIGTERM')).toBe(0);
+    }
+  }, 360_000);
 });

@@ -97,9 +97,11 @@ export async function pullDelta(conn: LdapConnection, namingContext: string, coo
  * after which every change will be reported. Taken before a full read, so nothing that changes
  * during the read is missed (it shows up again in the first delta: at-least-once).
  */
-export async function baselineCookie(conn: LdapConnection, namingContext: string): Promise<Buffer> {
+export async function baselineCookie(conn: LdapConnection, namingContext: string, stopping: () => boolean = () => false): Promise<Buffer> {
   let current: Buffer = Buffer.alloc(0);
   for (let calls = 0; calls < 100_000; calls++) {
+    // A large forest takes many calls: a shutdown does not wait for all of them.
+    if (stopping()) throw new PermanentError(`stopping during the DirSync baseline of ${namingContext}`, { type: 'Reader.Stopping' });
     const control = new DirSyncControl({ flags: 0, cookie: current });
     await conn.search(namingContext, { scope: 'sub', filter: IN_SCOPE_FILTER, attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'] }, [control]);
     if (!control.responded) throw new PermanentError(`the DC did not answer the DirSync control on ${namingContext}`, { type: 'Ldap.DirSyncUnsupported' });
