@@ -257,7 +257,10 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
         const e = toCanopyError(err);
         this.readiness.set('writer', false, `cannot reach Graph: ${e.message}`);
         if (!e.retriable && attempt > 2) throw e;
-        this.log.warn({ err: e.toJSON() }, 'Graph not reachable yet; retrying');
+        this.log.warn(
+          { err: e.toJSON() },
+          e.retriable ? 'Graph not reachable yet; retrying' : "Graph refused the writer's credentials (CANOPY_GRAPH__* or the app registration); retrying",
+        );
         await sleep(Math.min(30_000, 1000 * 2 ** attempt));
       }
     }

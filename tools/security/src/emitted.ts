@@ -56,3 +56,20 @@ export async function dumpRedis(redis: RedisLike, prefix: string): Promise<Emitt
   } while (cursor !== '0');
   return out;
 }
+
+/**
+ * Remove what a test namespace left on the shared stack: its topics and its Redis keys (the
+ * stack's Redis has a memory limit without eviction, so forgotten keys end up failing everyone).
+ */
+export async function deleteNamespace(kafka: KafkaClient, redis: { scan: RedisLike['scan']; unlink(...keys: string[]): Promise<number> }, prefix: string): Promise<{ topics: number; keys: number }> {
+  const topics = (await kafka.admin().listTopics()).filter((t) => !t.startsWith('__'));
+  if (topics.length) await kafka.admin().deleteTopics(topics);
+  let keys = 0;
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
+    cursor = next;
+    if (found.length) keys += await redis.unlink(...found);
+  } while (cursor !== '0');
+  return { topics: topics.length, keys };
+}
