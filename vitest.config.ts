@@ -32,7 +32,9 @@ export default defineConfig({
           environment: 'node',
           // Projects with integration suites get the real stack (Kafka, Redis, Samba) brought up.
           // (deploy/test needs no stack: it validates the chart, compose file and images offline.)
-          globalSetup: existsSync(`${dir}/test`) && dir !== 'deploy' ? [resolve('tools/stack/src/global-setup.ts')] : [],
+          // Then finished test namespaces (topics, Redis keys) of earlier runs are removed, and again at the end.
+          globalSetup:
+            existsSync(`${dir}/test`) && dir !== 'deploy' ? [resolve('tools/stack/src/global-setup.ts'), resolve('tools/demo/src/test-namespace-gc.ts')] : [],
           // Integration suites talk to real services on a shared 2-core machine.
           testTimeout: 60_000,
           hookTimeout: 180_000,

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureStackUp, getForest, ldapsClient, readSecret, type ForestInfo, type StackInfo } from '@canopy/stack';
 import { sampleConfigYaml, startPipeline } from './pipeline.js';
-import { KafkaClient, kafkaOptionsSchema } from '@canopy/kafka';
-import { createLogger } from '@canopy/logger';
+import { dropNamespace } from './namespace.js';
 import { Attribute, Change } from 'ldapts';
 
 const HELP = `scripts/demo: the Canopy demo, from nothing to a synchronised tenant.
@@ -67,34 +66,8 @@ interface Status {
 }
 
 async function resetCanopyState(info: StackInfo): Promise<void> {
-  const log = createLogger({ name: 'demo', level: 'warn' });
-  const kafka = new KafkaClient(kafkaOptionsSchema.parse({ brokers: info.kafka.brokers, clientId: 'canopy-demo', namespace: NAMESPACE }), log);
-  const topics = await kafka.admin().listTopics();
-  if (topics.length) await kafka.admin().deleteTopics(topics);
-  await kafka.close();
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(info.redis.url);
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${NAMESPACE}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
-  say(`clean state in namespace ${NAMESPACE}: ${topics.length} topics and ${deleted} Redis keys removed`);
-  // Kafka deletes topics asynchronously: wait until they are gone before anything recreates them.
-  await waitFor(
-    'topic deletion',
-    async () => {
-      const k = new KafkaClient(kafkaOptionsSchema.parse({ brokers: info.kafka.brokers, clientId: 'canopy-demo', namespace: NAMESPACE }), log);
-      const left = await k.admin().listTopics();
-      await k.close();
-      return left.length === 0;
-    },
-    60_000,
-    1000,
-  );
+  const { topics, keys } = await dropNamespace(info, NAMESPACE);
+  say(`clean state in namespace ${NAMESPACE}: ${topics} topics and ${keys} Redis keys removed`);
 }
 
 async function main(): Promise<number> {

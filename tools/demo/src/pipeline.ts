@@ -175,6 +175,8 @@ export interface SampleConfigOptions {
   userMappings?: string[];
   /** Accidental-delete threshold (default: Microsoft's 500). */
   deleteThreshold?: number;
+  /** Quarantine settings (default: 50% of the last 100 writes failed). */
+  quarantine?: { failureRate: number; minOps: number };
   /** DirSync poll fallback (default 2m, as Cloud Sync). Deletions are seen by the poll, not by notifications. */
   pollInterval?: string;
   /** Extra OUs per forest key: included in scope, and excluded (a test's own tree outside OU=Canopy). */
@@ -212,7 +214,9 @@ global:
     clientId: ${writerClientId}
     baseUrl: ${em.graphBaseUrl}
     authorityHost: ${em.authorityHost}
-${options.deleteThreshold === undefined ? '' : `  deletes: { threshold: ${options.deleteThreshold} }\n`}forests:
+${options.deleteThreshold === undefined ? '' : `  deletes: { threshold: ${options.deleteThreshold} }\n`}${
+  options.quarantine ? `  quarantine: { failureRate: ${options.quarantine.failureRate}, minOps: ${options.quarantine.minOps} }\n` : ''
+}forests:
 ${forest(
   corp,
   `        filters:
