@@ -122,7 +122,14 @@ export class TokenProvider implements AccessTokenSource {
         this.log.debug({ expiresAt: new Date(expiresAt).toISOString(), credential: this.credentialKind }, 'graph token acquired');
         return res.accessToken;
       } catch (err) {
-        throw classifyMsalError(err);
+        const e = classifyMsalError(err);
+        // MSAL reports a refused TLS handshake as "fetch failed": name the real cause
+        // (an unknown CA, a certificate for another host name, ...).
+        if (e instanceof RetriableError && e.details?.code === 'network_error') {
+          const cause = await transportProblem(this.options.authorityHost);
+          if (cause) throw new RetriableError(`${e.message}; ${cause}`, { type: e.type, details: e.details, cause: err });
+        }
+        throw e;
       } finally {
         this.#inflight = undefined;
       }
@@ -139,6 +146,20 @@ export class TokenProvider implements AccessTokenSource {
 
   stop(): void {
     if (this.#timer) clearTimeout(this.#timer);
+  }
+}
+
+/**
+ * Why `url` cannot be reached, as Node's TLS or socket layer says it (certificate not trusted,
+ * wrong host name, connection refused), or undefined when it can.
+ */
+export async function transportProblem(url: string, timeoutMs = 5_000): Promise<string | undefined> {
+  try {
+    await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) });
+    return undefined;
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.message ? `${new URL(url).host}: ${cause.code ? `${cause.code}: ` : ''}${cause.message}` : undefined;
   }
 }
 
