@@ -8,7 +8,7 @@ import { toCanopyError } from '@canopy/errors';
 import { KafkaClient, type BatchContext, type IncomingMessage, type KafkaConsumer, type KafkaProducer, type MessageBatch } from '@canopy/kafka';
 import type { Logger } from '@canopy/logger';
 import { redisConnectionOptions } from '@canopy/redis';
-import { LOGGER, Readiness, ServiceMetrics } from '@canopy/service-runtime';
+import { LOGGER, Readiness, ServiceMetrics, setLag } from '@canopy/service-runtime';
 import type { ApplyContext, ApplyOutcome, OpRun } from './apply/apply-context.js';
 import { BatchExecutor } from './apply/batch-executor.js';
 import { applyDelete, findDeleteTarget } from './apply/delete.js';
@@ -94,10 +94,12 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
       throttled: metrics.counter('throttled_total', 'Graph 429 answers (each pauses every replica for its Retry-After)'),
       tokens: metrics.gauge('quota_tokens_available', 'Write tokens left in the shared bucket after the last grant'),
       held: metrics.gauge('held_deletes', 'Deletes held by accidental-delete protection, awaiting approval'),
+      lag: metrics.gauge('consumer_lag', 'Entra operations not yet consumed (this replica\'s partitions, as of its last batch)', ['topic']),
       results: metrics.counter('results_total', 'Op results published, by outcome', ['outcome']),
       latency: metrics.histogram('write_latency_seconds', 'Time from taking an op that writes to its durable result', [], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]),
     };
     (this.#m.held as unknown as { collect: () => void }).collect = () => this.#m.held.set(this.#guard?.count() ?? 0);
+    (this.#m.lag as unknown as { collect: () => void }).collect = () => setLag(this.#m.lag, this.#ops?.lag() ?? []);
   }
 
   onApplicationBootstrap(): void {

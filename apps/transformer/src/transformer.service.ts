@@ -2,7 +2,7 @@ import type { ConfigStore } from '@canopy/central-config';
 import { AD_OBJECTS_TOPIC_PATTERN, CONSUMER_GROUPS, TOPICS, forestOfTopic } from '@canopy/contracts';
 import type { KafkaClient, KafkaConsumer, KafkaProducer } from '@canopy/kafka';
 import type { Logger } from '@canopy/logger';
-import type { Readiness, ServiceMetrics } from '@canopy/service-runtime';
+import { setLag, type Readiness, type ServiceMetrics } from '@canopy/service-runtime';
 import { transformBatch } from '@canopy/transform-batch';
 import { RulesCache } from './rules-cache.js';
 
@@ -41,7 +41,9 @@ export class TransformerService {
       deadLetters: metrics.counter('dead_letters_total', 'Messages sent to the dead-letter topic', ['forest']),
       batchSeconds: metrics.histogram('batch_duration_seconds', 'Time to transform and produce one batch', ['forest']),
       pausedForests: metrics.gauge('paused_forests', 'Forests whose topic is paused for lack of valid configuration'),
+      lag: metrics.gauge('consumer_lag', 'AD object events not yet consumed, per forest topic (this replica\'s partitions, as of its last batch)', ['topic']),
     };
+    (this.#m.lag as unknown as { collect: () => void }).collect = () => setLag(this.#m.lag, this.#consumer?.lag() ?? []);
   }
 
   async start(): Promise<void> {

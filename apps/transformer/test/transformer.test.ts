@@ -108,5 +108,11 @@ describe('transformer process', () => {
     expect(failed).toHaveLength(2);
     expect(failed.find((r) => r.error?.attribute === 'jobTitle')!.error!.message).toContain('department Fail is refused');
     expect(failed.find((r) => r.error?.type.startsWith('Contracts.'))).toBeDefined();
+
+    // Everything on the forest's topic is consumed: the lag gauge says so, for that topic.
+    const metrics = await (await fetch(`${transformer.url}/metrics`)).text();
+    const lag = new RegExp(`canopy_transformer_consumer_lag\\{[^}]*topic="${adObjectsTopic(forest).replace(/\./g, '\\.')}"[^}]*\\} (\\d+)`).exec(metrics);
+    expect(lag, metrics.split('\n').filter((l) => l.includes('consumer_lag')).join('\n')).not.toBeNull();
+    expect(Number(lag![1])).toBe(0);
   }, 90_000);
 });

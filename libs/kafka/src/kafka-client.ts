@@ -259,6 +259,8 @@ export class KafkaConsumer {
   #refreshing = false;
   #handler: ((batch: MessageBatch, ctx: BatchContext) => Promise<void>) | undefined;
   #consumer: Consumer;
+  /** Messages behind the end of each assigned partition after the last batch ("topic:partition"). */
+  readonly #lag = new Map<string, { topic: string; partition: number; lag: number }>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -271,13 +273,24 @@ export class KafkaConsumer {
   }
 
   #create(): Consumer {
-    return this.kafka.consumer({
+    const consumer = this.kafka.consumer({
       groupId: this.ns.to(this.options.groupId),
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1_048_576,
       readUncommitted: this.options.readCommitted === false,
       allowAutoTopicCreation: false,
     });
+    // A rebalance may take partitions away: forget their lag (the new owner reports it).
+    consumer.on(consumer.events.GROUP_JOIN, () => this.#lag.clear());
+    return consumer;
+  }
+
+  /**
+   * Consumer lag per assigned partition, as of the last batch handled from it: the high watermark
+   * minus the offset after that batch's last message. What `canopy_<stage>_consumer_lag` reports.
+   */
+  lag(): Array<{ topic: string; partition: number; lag: number }> {
+    return [...this.#lag.values()];
   }
 
   async subscribe(options: SubscribeOptions): Promise<void> {
@@ -348,6 +361,7 @@ export class KafkaConsumer {
             isStale: () => payload.isStale(),
           },
         );
+        if (batch.messages.length) this.#lag.set(`${topic}:${batch.partition}`, { topic, partition: batch.partition, lag: Number(batch.offsetLag()) });
       },
     });
   }

@@ -33,3 +33,11 @@ export class ServiceMetrics {
     return new Histogram({ name: this.#name(name), help, labelNames, buckets, registers: [this.registry] });
   }
 }
+
+/** Set a consumer-lag gauge from a consumer's per-partition lag, summed per topic. */
+export function setLag(gauge: Gauge<'topic'>, partitions: ReadonlyArray<{ topic: string; lag: number }>): void {
+  gauge.reset();
+  const sums = new Map<string, number>();
+  for (const p of partitions) sums.set(p.topic, (sums.get(p.topic) ?? 0) + p.lag);
+  for (const [topic, lag] of sums) gauge.set({ topic }, lag);
+}
