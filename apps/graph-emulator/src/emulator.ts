@@ -588,6 +588,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return send(res, 204, {});
       case 'GET /state':
         return send(res, 200, {}, exportState());
+      case 'GET /users': {
+        // One user by UPN, as the tenant holds it now (for watchers that cannot afford /state).
+        const upn = url.searchParams.get('upn');
+        if (!upn) return send(res, 400, {}, { error: 'bad_request', message: 'upn: required' });
+        const u = directory.userByUpn(upn);
+        return u ? send(res, 200, {}, { id: u.id, state: u.state, props: directory.readProps(u) }) : send(res, 404, {}, { error: 'not_found', message: `no live user ${upn}` });
+      }
       case 'PUT /state':
         importState(json() as EmulatorStateFile);
         return send(res, 204, {});

@@ -83,6 +83,9 @@ describe('admin API', () => {
     expect(counters.perApp[em.apps[0]!.clientId].writes).toBeGreaterThanOrEqual(3);
     const state = (await admin('GET', '/state')).body;
     expect(state.directory.users.map((x: { id: string }) => x.id)).toContain(u.id);
+    const one = await admin('GET', `/users?upn=${encodeURIComponent(u.userPrincipalName)}`);
+    expect(one.body).toMatchObject({ id: u.id, state: 'live', props: { userPrincipalName: u.userPrincipalName } });
+    expect((await admin('GET', '/users?upn=nobody%40example.test')).status).toBe(404);
     expect((await admin('POST', '/reset')).status).toBe(204);
     expect((await call(em, token, 'GET', `/users/${u.id}`)).status).toBe(404);
     expect((await admin('PUT', '/state', state)).status).toBe(204);

@@ -157,14 +157,13 @@ async function main(): Promise<number> {
     const arrived = await waitFor(
       'the change in the tenant',
       async () => {
-        const state = await getJson<{ directory: { users: Array<Record<string, unknown>> } }>(`${em.adminUrl}/state`);
-        return state.directory.users.find((u) => {
-          if (u.state !== 'live') return false;
-          const props = u.props as Record<string, unknown>;
-          return props.userPrincipalName === target.upn && props.jobTitle === newTitle;
-        });
+        const res = await fetch(`${em.adminUrl}/users?upn=${encodeURIComponent(target.upn)}`);
+        if (!res.ok) return undefined;
+        const u = (await res.json()) as { state: string; props: Record<string, unknown> };
+        return u.state === 'live' && u.props.jobTitle === newTitle ? u : undefined;
       },
-      60_000,
+      // Notifications bring it in about a second; if the DC drops them, the DirSync poll (2 min) still does.
+      180_000,
       100,
     );
     say(`    arrived in Entra ${((Date.now() - changedAt) / 1000).toFixed(2)} s after the LDAP modify (${arrived ? 'jobTitle matches' : ''})`);
