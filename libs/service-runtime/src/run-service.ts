@@ -71,9 +71,27 @@ function routeProcessWarnings(name: string): void {
   });
 }
 
-/** Print --help and exit when asked; route process warnings to the log. Call first in main.ts. */
+/**
+ * An error nothing caught (a failed start-up step awaited at the top of main.ts, a rejected
+ * promise nobody awaited) ends the process with one JSON log line that names it, and exit 1,
+ * instead of Node's raw stack trace among the JSON lines.
+ */
+function exitOnFatal(name: string): void {
+  const log = createLogger({ name });
+  const fatal = (kind: string) => (err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    log.fatal({ err: e, errorType: (e as { type?: string }).type ?? e.name }, `${name} stopped on an ${kind}: ${e.message}`);
+    log.flush?.();
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal('uncaught error'));
+  process.on('unhandledRejection', fatal('unhandled rejection'));
+}
+
+/** Print --help and exit when asked; route process warnings and fatal errors to the log. Call first in main.ts. */
 export function handleHelp(name: string, help: string, argv = process.argv): void {
   routeProcessWarnings(name);
+  exitOnFatal(name);
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${name}\n\n${help.trim()}\n${COMMON_HELP}\n`);
     process.exit(0);
