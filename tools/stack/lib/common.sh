@@ -6,17 +6,20 @@ REPO_ROOT="$(cd "$STACK_ROOT/../.." && pwd)"
 STATE_DIR="${CANOPY_STACK_DIR:-$HOME/.local/state/canopy-stack}"
 CACHE_DIR="${CANOPY_CACHE:-$HOME/.cache/canopy}"
 
+# Ports and forests can be changed for a second, private stack in another CANOPY_STACK_DIR (the
+# chaos suite runs one so it can restart Kafka, Redis and a DC without touching the shared stack).
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=19092
-KAFKA_CONTROLLER_PORT=19093
+KAFKA_PORT=${CANOPY_STACK_KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${CANOPY_STACK_KAFKA_CONTROLLER_PORT:-19093}
 REDIS_HOST=127.0.0.1
-REDIS_PORT=16379
+REDIS_PORT=${CANOPY_STACK_REDIS_PORT:-16379}
 
-# Forests: key|realm|netbios|ip|dc host name
+# Forests: key|realm|netbios|ip|dc host name (CANOPY_STACK_FOREST_SPECS: the same, ';'-separated)
 FORESTS=(
   "corp|corp.example.test|CORP|127.0.0.2|corpdc"
   "fabrikam|fabrikam.example.test|FABRIKAM|127.0.0.3|fabdc"
 )
+if [ -n "${CANOPY_STACK_FOREST_SPECS:-}" ]; then IFS=';' read -r -a FORESTS <<< "${CANOPY_STACK_FOREST_SPECS%;}"; fi
 
 if [ -t 1 ]; then _c_b=$'\e[1m'; _c_g=$'\e[32m'; _c_r=$'\e[31m'; _c_y=$'\e[33m'; _c_0=$'\e[0m'; else _c_b=; _c_g=; _c_r=; _c_y=; _c_0=; fi
 log()  { printf '%s[stack]%s %s\n' "$_c_b" "$_c_0" "$*"; }
