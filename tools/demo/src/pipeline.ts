@@ -33,6 +33,11 @@ export interface PipelineOptions {
   configYaml: (em: EmulatorInfo, writerClientId: string) => string;
   /** Reader replicas per forest key (default 1 each for corp and fabrikam). */
   readers?: Record<string, number>;
+  /** Transformer and graph-writer replicas (default 1 each). */
+  transformers?: number;
+  writers?: number;
+  /** Extra environment per app (e.g. shorter session timeouts for the chaos suite). */
+  appEnv?: Partial<Record<'scheduler' | 'transformer' | 'graph-writer' | 'ad-reader', Record<string, string>>>;
   log?: (msg: string) => void;
 }
 
@@ -47,6 +52,7 @@ export interface Pipeline {
   env: Record<string, string>;
   startReader(forest: ForestInfo, n: number): Promise<ManagedProcess>;
   startWriter(n: number): Promise<ManagedProcess>;
+  startTransformer(n: number): Promise<ManagedProcess>;
   api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
   stop(): Promise<Array<{ name: string; code: number | string }>>;
 }
@@ -76,12 +82,19 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const emDir = join(o.stateDir, 'emulator');
   mkdirSync(emDir, { recursive: true });
   rmSync(join(emDir, 'info.json'), { force: true });
-  const corp = getForest(o.stack, 'corp');
-  const fab = getForest(o.stack, 'fabrikam');
   writeFileSync(
     join(emDir, 'config.json'),
-    JSON.stringify({ domains: [corp.name, fab.name], throttle: { quotaMultiplier: o.quotaMultiplier ?? 1 }, ...(o.emulatorConfig ?? {}) }, null, 2),
+    JSON.stringify({ domains: o.stack.forests.map((f) => f.name), throttle: { quotaMultiplier: o.quotaMultiplier ?? 1 }, ...(o.emulatorConfig ?? {}) }, null, 2),
   );
+  try {
+    return await startAll(o, procs, emDir, say);
+  } catch (err) {
+    await procs.stopAll(); // nothing left running when the start fails half-way
+    throw err;
+  }
+}
+
+async function startAll(o: PipelineOptions, procs: ProcessGroup, emDir: string, say: (msg: string) => void): Promise<Pipeline> {
   procs.start('graph-emulator', 'apps/graph-emulator/dist/main.js', {}, [
     '--state-dir', emDir, '--graph-port', '0', '--admin-port', '0', '--config', join(emDir, 'config.json'),
   ]);
@@ -115,9 +128,17 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     CANOPY_CONTROL__TOKEN_FILE: tokenFile,
     CANOPY_INITIAL_CONFIG: configFile,
     CANOPY_TOPIC_PARTITIONS: '3',
+    ...o.appEnv?.scheduler,
   });
   say(`scheduler: control API ${scheduler.url}`);
-  await procs.startApp('transformer', 'transformer', { ...env, CANOPY_TOPIC_REFRESH_MS: '2000' });
+  // The first replica keeps the name "transformer" (its log file name is documented).
+  const startTransformer = (n: number) =>
+    procs.startApp(n === 1 ? 'transformer' : `transformer-${n}`, 'transformer', {
+      ...env,
+      CANOPY_TOPIC_REFRESH_MS: '2000',
+      ...o.appEnv?.transformer,
+    });
+  for (let n = 1; n <= (o.transformers ?? 1); n++) await startTransformer(n);
   const startWriter = (n: number) =>
     procs.startApp(`graph-writer-${n}`, 'graph-writer', {
       ...env,
@@ -126,8 +147,9 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       CANOPY_GRAPH__TENANT_ID: emulator.tenantId,
       CANOPY_GRAPH__CERTIFICATE_FILE: writerCredentials.certificatePath,
       CANOPY_GRAPH__PRIVATE_KEY_FILE: writerCredentials.privateKeyPath,
+      ...o.appEnv?.['graph-writer'],
     });
-  await startWriter(1);
+  for (let n = 1; n <= (o.writers ?? 1); n++) await startWriter(n);
   const startReader = (f: ForestInfo, n: number) =>
     procs.startApp(`ad-reader-${f.key}-${n}`, 'ad-reader', {
       ...env,
@@ -136,12 +158,13 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       CANOPY_LDAP__BIND_DN: f.syncAccount.dn,
       CANOPY_LDAP__BIND_PASSWORD_FILE: f.syncAccount.passwordFile,
       CANOPY_LDAP__CA_FILE: f.caFile,
+      ...o.appEnv?.['ad-reader'],
     });
   const readers = o.readers ?? { corp: 1, fabrikam: 1 };
   for (const [key, count] of Object.entries(readers)) {
     for (let n = 1; n <= count; n++) await startReader(getForest(o.stack, key), n);
   }
-  say(`transformer, graph-writer and ${Object.values(readers).reduce((a, b) => a + b, 0)} ad-reader(s) started`);
+  say(`${o.transformers ?? 1} transformer(s), ${o.writers ?? 1} graph-writer(s) and ${Object.values(readers).reduce((a, b) => a + b, 0)} ad-reader(s) started`);
   const api = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${scheduler.url}${path}`, {
       method,
@@ -163,6 +186,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     env,
     startReader,
     startWriter,
+    startTransformer,
     api,
     stop: () => procs.stopAll(),
   };

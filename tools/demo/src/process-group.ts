@@ -47,7 +47,10 @@ export class ProcessGroup {
     const proc = this.start(name, `apps/${app}/dist/main.js`, { CANOPY_HTTP_PORT: '0', CANOPY_HTTP_HOST: '127.0.0.1', ...env });
     proc.url = await new Promise<string>((res, rej) => {
       let buf = '';
-      const timer = setTimeout(() => rej(new Error(`${name} did not start within ${timeoutMs} ms (log: ${proc.logFile})`)), timeoutMs);
+      const timer = setTimeout(() => {
+        proc.child.kill('SIGKILL'); // not listening in time: useless, and must not linger
+        rej(new Error(`${name} did not start within ${timeoutMs} ms (log: ${proc.logFile})`));
+      }, timeoutMs);
       const onData = (chunk: Buffer) => {
         buf += chunk.toString('utf8');
         for (const line of buf.split('\n')) {
@@ -70,6 +73,11 @@ export class ProcessGroup {
       });
     });
     return proc;
+  }
+
+  /** Every process started so far (restarted ones appear once per start). */
+  list(): ManagedProcess[] {
+    return [...this.#procs];
   }
 
   async stopAll(timeoutMs = 30_000): Promise<Array<{ name: string; code: number | string }>> {
