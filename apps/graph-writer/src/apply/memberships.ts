@@ -1,8 +1,9 @@
-import { CanopyError } from '@canopy/errors';
+import { CanopyError, RetriableError } from '@canopy/errors';
 import { isOutcomeUncertain } from '../graph/graph-errors.js';
 import { query } from '../graph/graph-client.js';
 import { sleep } from '../rate/token-bucket.js';
 import { chunk, diffMembers } from '../state/applied-state.js';
+import { SCAN_THRESHOLD } from '../state/anchor-index.js';
 import type { ApplyContext, OpRun } from './apply-context.js';
 
 /**
@@ -19,6 +20,8 @@ export interface MembershipOutcome {
   removed: number;
   /** Member anchors still not in Entra after the retries. */
   pending: string[];
+  /** Members left out because Graph cannot hold them (contacts, mail-enabled groups). */
+  unwritable?: number;
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -48,6 +51,18 @@ export async function resolveMembers(ctx: ApplyContext, anchors: string[], fresh
       else misses.push(a);
     });
   }
+  if (misses.length > SCAN_THRESHOLD) {
+    // Many unknown members (a cold cache, or an initial sync): one scan of the tenant, then
+    // whoever it did not find is missing, without a lookup each.
+    const live = await ctx.anchors.scanAll();
+    const missing: string[] = [];
+    for (const a of misses) {
+      const id = live.user.get(a) ?? live.group.get(a);
+      if (id) ids.set(a, id);
+      else missing.push(a);
+    }
+    return { ids, missing };
+  }
   const found = await mapLimit(misses, 8, (a) => ctx.anchors.resolveMember(a, true));
   const missing: string[] = [];
   misses.forEach((a, i) => {
@@ -73,15 +88,21 @@ export async function applyMemberships(
   options: { current?: string[]; memberSetKnown: boolean },
 ): Promise<MembershipOutcome> {
   const settings = ctx.settings();
-  const unique = [...new Set(desiredAnchors)];
-  const { ids, missing } = await resolveMembers(ctx, unique, run.fresh);
+  // Contacts and mail-enabled groups cannot be members in Entra (Graph cannot hold them): left out.
+  const all = [...new Set(desiredAnchors)];
+  const unwritable = await ctx.applied.unwritable(all);
+  const unique = all.filter((a) => !unwritable.has(a));
+  // Members come from the anchor cache even on a fresh run (a retry): a stale id is caught by the
+  // 404 of its add below and looked up again, while a fresh lookup of every member of a large
+  // group would cost one Graph read per member on every retry.
+  const { ids, missing } = await resolveMembers(ctx, unique, false);
 
   let current: Set<string>;
   if (options.current) current = new Set(options.current);
   else if (options.memberSetKnown && !run.fresh) current = new Set(await ctx.applied.members(groupId));
   else current = new Set(await readMembers(ctx, groupId));
 
-  const out: MembershipOutcome = { added: 0, removed: 0, pending: [] };
+  const out: MembershipOutcome = { added: 0, removed: 0, pending: [], unwritable: unwritable.size };
   const desiredIds = new Set(ids.values());
   const { add, remove } = diffMembers(desiredIds, current);
   // A member not resolved yet may already be in the group (added earlier): keep what is there
@@ -156,6 +177,8 @@ export async function applyMemberships(
   // ---- members not in Entra yet: bounded retries with backoff ----------------------------
   for (let attempt = 0; stillMissing.size && attempt < settings.memberRetries; attempt++) {
     await sleep(settings.memberBackoffMs * 2 ** attempt);
+    for (const a of await ctx.applied.unwritable([...stillMissing])) stillMissing.delete(a); // skipped meanwhile
+    if (!stillMissing.size) break;
     const again = await resolveMembers(ctx, [...stillMissing], true);
     const nowThere = new Set(await ctx.applied.members(groupId));
     const toAdd: string[] = [];
@@ -190,11 +213,14 @@ export async function applyMemberships(
 
 /**
  * An object just written (created, restored or found): add it to the groups that were waiting
- * for it (their op reported it as not in Entra yet). Returns how many groups it joined.
+ * for it (their op reported it as not in Entra yet). Returns how many groups it joined. A group it
+ * could not join (5xx, a write without an answer) stays waiting and the op fails retriably, so its
+ * retry adds it: no other op would (the group's op is done).
  */
 export async function addToWaitingGroups(ctx: ApplyContext, run: OpRun, anchor: string, id: string): Promise<number> {
   const groups = await ctx.applied.waitingGroups(anchor);
   let joined = 0;
+  const failed: string[] = [];
   for (const groupId of groups) {
     try {
       await ctx.executor.submit(
@@ -206,12 +232,19 @@ export async function addToWaitingGroups(ctx: ApplyContext, run: OpRun, anchor: 
       const status = err instanceof CanopyError ? err.details.httpStatus : null;
       if (status === 400 && /already exist/i.test((err as Error).message)) joined++;
       else if (status !== 404) {
-        ctx.log.warn({ anchor, groupId, err: (err as Error).message }, 'could not add a member to a group waiting for it; the next sync of the group will');
+        ctx.log.warn({ anchor, groupId, err: (err as Error).message }, 'could not add a member to a group waiting for it; the op is retried');
+        failed.push(groupId);
         continue;
       }
     }
     await ctx.applied.addMembers(groupId, [id]);
     await ctx.applied.doneWaiting(anchor, groupId);
+  }
+  if (failed.length) {
+    throw new RetriableError(`could not add the object to ${failed.length} group(s) waiting for it (${failed.join(', ')})`, {
+      type: 'Writer.WaitingGroup',
+      details: { httpStatus: null, code: null, attribute: 'members' },
+    });
   }
   return joined;
 }

@@ -58,15 +58,18 @@ function collection(kind: EntraKind): string {
 export async function applyUpsert(ctx: ApplyContext, run: OpRun): Promise<ApplyOutcome> {
   const { op } = run;
   const kind = kindOf(op);
-  if (!kind) return { outcome: 'SKIPPED', entraId: null, reason: CONTACT_SKIP, changedProperties: [] };
+  // Not writable: remembered, so groups holding it as a member neither look it up nor wait for it.
+  if (!kind) {
+    await ctx.applied.markUnwritable(op.sourceAnchor);
+    return { outcome: 'SKIPPED', entraId: null, reason: CONTACT_SKIP, changedProperties: [] };
+  }
   if (kind === 'group') {
     const types = (op.properties.groupTypes as string[] | null | undefined) ?? [];
-    if (op.properties.mailEnabled === true && !types.includes('Unified')) {
+    if ((op.properties.mailEnabled === true || op.properties.securityEnabled === false) && !types.includes('Unified')) {
+      await ctx.applied.markUnwritable(op.sourceAnchor);
       return { outcome: 'SKIPPED', entraId: null, reason: MAIL_GROUP_SKIP, changedProperties: [] };
     }
-    if (op.properties.securityEnabled === false && !types.includes('Unified')) {
-      return { outcome: 'SKIPPED', entraId: null, reason: MAIL_GROUP_SKIP, changedProperties: [] };
-    }
+    await ctx.applied.clearUnwritable(op.sourceAnchor);
   }
   const settings = ctx.settings();
   const hash = desiredStateHash(op);

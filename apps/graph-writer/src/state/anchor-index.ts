@@ -19,7 +19,12 @@ export interface LiveObject {
   [prop: string]: unknown;
 }
 
+/** Misses above this many make one scan of the tenant cheaper than one lookup per anchor. */
+export const SCAN_THRESHOLD = 50;
+
 export class AnchorIndex {
+  #scan: { at: number; done: Promise<Record<EntraKind, Map<string, string>>> } | undefined;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -58,6 +63,38 @@ export class AnchorIndex {
 
   async forget(kind: EntraKind, anchor: string): Promise<void> {
     await this.redis.hdel(this.#key(kind), anchor);
+  }
+
+  /**
+   * Read the anchor of every live user and group from Graph (999 per page) into the cache: what
+   * a large group's members cost after the cache was lost (Redis wiped) or before it was warm,
+   * instead of one lookup per member. Concurrent callers share one scan; a scan is reused for
+   * `maxAgeMs`. An anchor held by two objects is left out (resolve() decides and logs it).
+   */
+  scanAll(maxAgeMs = 5_000): Promise<Record<EntraKind, Map<string, string>>> {
+    if (this.#scan && Date.now() - this.#scan.at < maxAgeMs) return this.#scan.done;
+    const at = Date.now();
+    const done = (async () => {
+      const found: Record<EntraKind, Map<string, string>> = { user: new Map(), group: new Map() };
+      for (const kind of ['user', 'group'] as const) {
+        const prop = kind === 'user' ? 'onPremisesImmutableId' : this.anchorProperty();
+        const rows = await this.reader.all<Record<string, unknown>>(`/${kind === 'user' ? 'users' : 'groups'}${query({ $select: `id,${prop}`, $top: 999 })}`);
+        const ids = new Map<string, string | null>();
+        for (const r of rows) {
+          const a = r[prop];
+          if (typeof a === 'string' && a) ids.set(a, ids.has(a) ? null : String(r.id));
+        }
+        const entries = [...ids].filter((e): e is [string, string] => e[1] !== null);
+        for (let i = 0; i < entries.length; i += 1000) await this.redis.hset(this.#key(kind), Object.fromEntries(entries.slice(i, i + 1000)));
+        found[kind] = new Map(entries);
+      }
+      return found;
+    })();
+    this.#scan = { at, done };
+    done.catch(() => {
+      if (this.#scan?.done === done) this.#scan = undefined;
+    });
+    return done;
   }
 
   /**

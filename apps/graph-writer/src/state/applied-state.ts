@@ -119,6 +119,22 @@ export class AppliedState {
     if (ids.length) await this.redis.srem(this.#membersKey(groupId), ...ids);
   }
 
+  /** Anchors the writer skipped as not writable through Graph (contacts, mail-enabled groups). */
+  async markUnwritable(anchor: string): Promise<void> {
+    await this.redis.sadd(`${this.prefix}:unwritable`, anchor);
+  }
+
+  async clearUnwritable(anchor: string): Promise<void> {
+    await this.redis.srem(`${this.prefix}:unwritable`, anchor);
+  }
+
+  /** Which of `anchors` are known not writable (one round trip). */
+  async unwritable(anchors: string[]): Promise<Set<string>> {
+    if (!anchors.length) return new Set();
+    const flags = await this.redis.smismember(`${this.prefix}:unwritable`, ...anchors);
+    return new Set(anchors.filter((_, i) => flags[i] === 1));
+  }
+
   /** Groups waiting for a member anchor that is not in Entra yet. */
   async addWaiting(memberAnchor: string, groupId: string): Promise<void> {
     const key = `${this.prefix}:waiting:${memberAnchor}`;
