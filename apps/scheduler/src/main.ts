@@ -18,6 +18,7 @@ import { DeadLettersService } from './dlq/dead-letters.service.js';
 import { ExplainService } from './objects/explain.service.js';
 import { ObjectIndex } from './objects/object-index.js';
 import { ReplayService } from './replay/replay.service.js';
+import { RedisLossMonitor } from './schedule/redis-loss-monitor.js';
 
 export const HELP = `
 Schedules, control commands, central configuration (canopy.config) and the control API used by
@@ -60,6 +61,7 @@ const objectIndex = new ObjectIndex(kafka, redis, log);
 const explain = new ExplainService(kafka, objectIndex, store, provisioningLog);
 const replay = new ReplayService(kafka, producer, store, log);
 const deadLetters = new DeadLettersService(kafka, producer, redis, log);
+const redisLoss = new RedisLossMonitor(redis, store, replay, log);
 
 // Every forest gets its object topic as soon as its configuration exists.
 store.onChange((snap) => {
@@ -79,10 +81,12 @@ provisioningLog.onResult((r) => void quarantine.observe(r).catch((err: unknown) 
 await provisioningLog.start();
 await objectIndex.start();
 schedule.start();
+redisLoss.start();
 
 const core: SchedulerCore = { log, kafka, producer, redis, store, commands, provisioningLog, configApply, status, explain, replay, deadLetters };
 const stopAll = async () => {
   schedule.stop();
+  redisLoss.stop();
   await Promise.allSettled([commands.stop(), provisioningLog.stop(), objectIndex.stop(), store.stop()]);
   await kafka.close();
   redis.disconnect();

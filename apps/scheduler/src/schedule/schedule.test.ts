@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { CommandBus, CommandRequest } from '../commands/command-bus.js';
 import { FullSyncSchedule } from './full-sync-schedule.js';
 import { QuarantineMonitor } from './quarantine-monitor.js';
+import { REDIS_EPOCH_KEY, RedisLossMonitor } from './redis-loss-monitor.js';
+import type { ReplayJob } from '../replay/replay.service.js';
 
 const log = createLogger({ name: 't', level: 'silent' });
 
@@ -65,5 +67,35 @@ describe('quarantine', () => {
     expect(commands.sent.map((c) => c.command)).toEqual(['QUARANTINE', 'PAUSE']);
     for (let i = 0; i < 20; i++) await monitor.observe(result('f', 'FAILED'));
     expect(commands.sent).toHaveLength(2); // flagged once until cleared
+  });
+});
+
+describe('Redis loss', () => {
+  it('replays every forest when the epoch key vanishes, not on the first start, and again after a failed replay', async () => {
+    const redis = fakeRedis();
+    const jobs = new Map<string, ReplayJob>();
+    const started: string[] = [];
+    const replay = {
+      start: async (forest: string) => {
+        const job = { id: `job-${jobs.size + 1}`, forest, status: 'running', error: null } as unknown as ReplayJob;
+        jobs.set(job.id, job);
+        started.push(forest);
+        return job;
+      },
+      get: (id: string) => jobs.get(id)!,
+    };
+    const monitor = new RedisLossMonitor(redis, store({ a: { fullSyncInterval: 1 }, b: { fullSyncInterval: 1 } }), replay, log);
+    expect(await monitor.tick()).toEqual([]); // first start: the key is set, nothing to rebuild
+    expect(redis.data.get(REDIS_EPOCH_KEY)).toBeTruthy();
+    expect(await monitor.tick()).toEqual([]);
+    redis.data.clear(); // Redis restarted empty
+    expect(await monitor.tick()).toEqual(['a', 'b']);
+    expect(await monitor.tick()).toEqual([]); // running
+    jobs.get('job-1')!.status = 'completed';
+    jobs.get('job-2')!.status = 'failed';
+    expect(await monitor.tick()).toEqual(['b']); // the failed one again
+    jobs.get('job-3')!.status = 'completed';
+    expect(await monitor.tick()).toEqual([]);
+    expect(started).toEqual(['a', 'b', 'b']);
   });
 });
