@@ -123,8 +123,13 @@ export class ForestReader {
     if (this.#debounce) clearTimeout(this.#debounce);
     if (this.#ageTimer) clearInterval(this.#ageTimer);
     this.#wakeUp?.();
-    await this.#loop?.catch(() => undefined);
+    // Let the loop finish its step, but not wait out a slow DC (a bind or a search can take its
+    // whole timeout): closing the connections makes the step fail at once. Nothing is committed
+    // mid-step (events and checkpoint go in one transaction), so abandoning it loses nothing.
+    const finished = await settledWithin(this.#loop, 3_000);
     await this.#teardownLdap();
+    if (!finished && !(await settledWithin(this.#loop, 5_000))) this.#log.warn('the read loop did not finish its step in time; abandoning it');
+    await this.#teardownLdap(); // a connection the abandoned step opened meanwhile
     await this.#producer?.disconnect();
   }
 
@@ -237,6 +242,7 @@ export class ForestReader {
     this.#reader = new ObjectReader(this.#conn, { extraAttributes: s.read.extraAttributes, batchSize: s.read.batchSize }, this.#log);
     await this.#conn.client();
     await this.#checkDeletedObjectsVisible();
+    if (!this.#running) return; // stopped meanwhile: start no listener
     if (doc.schedule.notifications) {
       for (let i = 0; i < s.notifications.connections; i++) {
         const listener = new ChangeNotificationListener(
@@ -572,4 +578,19 @@ export class ForestReader {
 
 export function isCanopyError(err: unknown): err is CanopyError {
   return err instanceof CanopyError;
+}
+
+/** Wait for `p` at most `ms`; true when it settled (either way) in time. */
+async function settledWithin(p: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  if (!p) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const done = await Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return done;
 }

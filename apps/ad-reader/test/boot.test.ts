@@ -1,6 +1,7 @@
 import { spawnService, testNamespace, expectProbesThenCleanStop, waitFor } from '@canopy/test-kit';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forestDocument, readerEnv, runId, stack } from './support/harness.js';
@@ -60,4 +61,32 @@ describe('ad-reader shutdown during a full read', () => {
       expect(await second.stop('SIGTERM')).toBe(0);
     }
   }, 360_000);
+});
+
+describe('ad-reader shutdown while the DC does not answer', () => {
+  it('SIGTERM while its LDAP connection hangs (a DC that accepts and never answers) still exits 0 within the budget', async () => {
+    const { corp } = stack();
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((s) => {
+      sockets.push(s);
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const forest = `adr-hang-${runId()}`;
+      const doc = join(mkdtempSync(join(tmpdir(), 'adr-hang-')), 'forest.json');
+      // A 60 s LDAP timeout: far beyond the 25 s shutdown budget, so only an interruptible stop passes.
+      writeFileSync(doc, JSON.stringify({ ...forestDocument(forest, corp), connection: { url: `ldaps://127.0.0.1:${port}`, timeout: '60s', pageSize: 1000 } }));
+      const env = { ...readerEnv(forest, corp, testNamespace('ad-reader-hang')), CANOPY_FOREST_CONFIG_FILE: doc };
+      const svc = await spawnService('ad-reader', env, { timeoutMs: 30_000 });
+      await waitFor('the active reader trying the silent DC', () => sockets.length > 0 && svc.lines.some((l) => l.includes('checkpoints loaded')), { timeoutMs: 60_000 });
+      const code = await svc.stop('SIGTERM');
+      expect(code, svc.lines.slice(-20).join('\n')).toBe(0);
+      expect(svc.lines.join('\n')).toContain('stopped cleanly');
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  }, 120_000);
 });

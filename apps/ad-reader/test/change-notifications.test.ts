@@ -64,6 +64,24 @@ describe('change notifications (LDAP_SERVER_NOTIFICATION_OID) as the least-privi
     }
   });
 
+  it('a delete is announced too (show-deleted), with the tombstone under Deleted Objects', async () => {
+    const dn = await dir.addUser('Notify Delete');
+    const guid = await dir.guidOf(dn);
+    const seen: ChangeNotification[] = [];
+    const { l, connected } = listener(corp.ldapsUrl, seen);
+    l.start();
+    try {
+      await waitFor('registered', () => connected() > 0);
+      const t0 = Date.now();
+      await dir.del(dn);
+      const hit = await waitFor('delete notification', () => seen.find((n) => n.objectGuid && guidToString(n.objectGuid) === guid), { timeoutMs: 8_000, intervalMs: 5 });
+      expect(hit.dn).toMatch(/CN=Deleted Objects/i);
+      console.log(`[ad-reader] delete notification ${Date.now() - t0} ms after the delete was sent`);
+    } finally {
+      await l.stop();
+    }
+  });
+
   it('refuses a DC whose certificate it cannot verify, and keeps retrying', async () => {
     const seen: ChangeNotification[] = [];
     const { l, errors, connected } = listener(corp.ldapsUrl, seen, { ca: undefined });

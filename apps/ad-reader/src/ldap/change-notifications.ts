@@ -15,7 +15,7 @@ import {
 } from 'ldapts';
 import { tlsConnectOptions, transportMode, type LdapConnectionOptions } from './ldap-connection.js';
 import { classifyLdapError } from './ldap-errors.js';
-import { NotificationControl } from './simple-controls.js';
+import { NotificationControl, ShowDeletedControl } from './simple-controls.js';
 
 /**
  * AD change notifications (LDAP_SERVER_NOTIFICATION_OID 1.2.840.113556.1.4.528) on a dedicated
@@ -167,7 +167,8 @@ export class ChangeNotificationListener {
           filter: FilterParser.parseString('(objectClass=*)'),
           attributes: ['objectGUID'],
           explicitBufferAttributes: ['objectGUID'],
-          controls: [new NotificationControl()],
+          // Show-deleted: a delete is announced too (its tombstone), not only found by the next poll.
+          controls: [new NotificationControl(), new ShowDeletedControl()],
         });
         pending.set(String(id), { message: req });
         socket.write(req.write());

@@ -3,6 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Secret } from '@canopy/config';
 import type { Logger } from '@canopy/logger';
 import { Client, type Control, type Entry, type SearchOptions } from 'ldapts';
+import { RetriableError } from '@canopy/errors';
 import { classifyLdapError } from './ldap-errors.js';
 
 export interface LdapConnectionOptions {
@@ -55,6 +56,7 @@ export class LdapConnection {
   #connecting: Promise<Client> | undefined;
   #everConnected = false;
   #warned = false;
+  #closed = false;
 
   constructor(
     readonly options: LdapConnectionOptions,
@@ -67,6 +69,7 @@ export class LdapConnection {
   }
 
   async client(): Promise<Client> {
+    if (this.#closed) throw new RetriableError(`LDAP connection to ${this.options.url} closed`, { type: 'Ldap.Closed' });
     if (this.#client?.isConnected && this.#client.isBound) return this.#client;
     return (this.#connecting ??= this.#connect().finally(() => (this.#connecting = undefined)));
   }
@@ -100,6 +103,11 @@ export class LdapConnection {
       this.log.info({ url: o.url, mode, bindDn: o.bindDn }, 'LDAP connected');
     }
     this.#everConnected = true;
+    if (this.#closed) {
+      // Closed while connecting (shutdown): do not keep the connection.
+      await client.unbind().catch(() => undefined);
+      throw new RetriableError(`LDAP connection to ${o.url} closed`, { type: 'Ldap.Closed' });
+    }
     this.#client = client;
     return client;
   }
@@ -137,6 +145,7 @@ export class LdapConnection {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     const c = this.#client;
     this.#client = undefined;
     await c?.unbind().catch(() => undefined);
