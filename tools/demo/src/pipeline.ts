@@ -201,7 +201,7 @@ export interface SampleConfigOptions {
   deleteThreshold?: number;
   /** Quarantine settings (default: 50% of the last 100 writes failed). */
   quarantine?: { failureRate: number; minOps: number };
-  /** DirSync poll fallback (default 2m, as Cloud Sync). Deletions are seen by the poll, not by notifications. */
+  /** DirSync poll fallback (default 2m, as Cloud Sync); notifications (deletions included) wake the reader before it. */
   pollInterval?: string;
   /** Extra OUs per forest key: included in scope, and excluded (a test's own tree outside OU=Canopy). */
   extraOus?: Record<string, { include?: string[]; exclude?: string[] }>;
