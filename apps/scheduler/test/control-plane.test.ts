@@ -96,6 +96,12 @@ describe('control API and canopy CLI', () => {
     const res = JSON.parse(applied.stdout) as { toVersion: number; documents: Array<{ documentId: string; status: string }> };
     expect(res.documents.find((d) => d.documentId === `forest/${forest}`)!.status).not.toBe('unchanged');
 
+    const got = cli('config', 'get', '--json');
+    expect(got.status).toBe(0);
+    const current = JSON.parse(got.stdout) as { version: number; documents: Record<string, { name?: string }> };
+    expect(current.version).toBe(res.toVersion);
+    expect(current.documents[`forest/${forest}`]?.name).toBe(forest);
+
     const diff = cli('config', 'diff', '-f', configFile('ToUpper([title])'));
     expect(diff.status).toBe(0);
     expect(diff.stdout).toMatch(new RegExp(`forest/${forest.replace(/\./g, '\\.')}: changed`));
