@@ -230,7 +230,7 @@ cmd_up() {
   ensure_node
   if stack_healthy && { [ $OPT_NO_SEED = 1 ] || all_seeded; }; then
     log "stack already up and healthy ($STATE_DIR)"
-    cmd_status
+    cmd_status || true   # a busy DC may miss this second probe; it was healthy a moment ago
     return 0
   fi
   local t0 t k

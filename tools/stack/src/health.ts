@@ -67,7 +67,8 @@ export function ldapsClient(forest: ForestInfo, timeoutMs = 5000): Client {
 }
 
 /** Samba: LDAPS (CA-verified) simple bind as the sync account, then a base read of the domain head. */
-export function checkForest(forest: ForestInfo, timeoutMs = 5000): Promise<ComponentHealth> {
+// A DC busy with another client's large search (one LDAP worker) answers late, not never: 15 s.
+export function checkForest(forest: ForestInfo, timeoutMs = 15_000): Promise<ComponentHealth> {
   return timed(`samba ${forest.key}`, forest.ldapsUrl, async () => {
     const client = ldapsClient(forest, timeoutMs);
     try {

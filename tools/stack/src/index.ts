@@ -74,7 +74,12 @@ export function ensureStackUp(options: EnsureStackUpOptions = {}): Promise<Stack
         if (info.forests.every((f) => f.seed)) return info;
       }
       await runStackScript(['up', ...(options.args ?? [])], options.quiet ?? false);
-      const after = await stackHealth();
+      // A loaded machine can make a healthy DC miss one probe: look three times before giving up.
+      let after = await stackHealth();
+      for (let i = 0; i < 2 && after.some((h) => !h.healthy); i++) {
+        await new Promise((r) => setTimeout(r, 5000));
+        after = await stackHealth();
+      }
       const down = after.filter((h) => !h.healthy);
       if (!after.length || down.length) {
         throw new Error(
