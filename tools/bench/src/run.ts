@@ -4,22 +4,48 @@ import { parseArgs } from 'node:util';
 import { ensureStackUp, readStackInfo } from '@canopy/stack';
 import { REPO_ROOT } from '@canopy/test-kit';
 import { mappingPerCore } from './benchmarks/mapping-per-core.js';
+import { readerFullRead } from './benchmarks/reader-full-read.js';
 import { transformerThroughput } from './benchmarks/transformer-throughput.js';
 import { machine, renderMarkdown, type BenchResult } from './report.js';
 
 const HELP = `scripts/bench: Canopy's benchmarks, each printed as a ratio against a reference run in the same run.
 
-Usage: scripts/bench [--only <name>[,<name>]] [--objects N] [--seconds S]
+Usage: scripts/bench [--only <name>[,<name>]] [--objects N] [--seconds S] [--rounds R] [--page-size P]
 
-Benchmarks:
+Benchmarks (run one after another; heavy ones are best run alone with --only):
   mapping-per-core         the transformer's pure mapping path vs a JSON copy of the same object
+                           (--seconds: measuring time, default 6)
   transformer-throughput   transformer through Kafka (Avro in/out) vs a pass-through process
+                           (--objects: user snapshots, default 20000)
+  reader-full-read         the real ad-reader's first full read of corp (OU=Bench seeded once with
+                           --objects users, default 10000, plus 20 groups of 200; kept and reused)
+                           vs OpenLDAP ldapsearch -E pr=<page>/noprompt over LDAPS as the sync
+                           account; same base, filter, attributes, page size (--page-size, default
+                           1000), alternated --rounds times (default 3), medians. Installs
+                           ldap-utils (apt-get) when ldapsearch is missing.
+
+Options:
+  --only a,b        run only these benchmarks (others keep their earlier results)
+  --objects N       size of the data set (meaning per benchmark, see above)
+  --seconds S       measuring time of time-boxed benchmarks
+  --rounds R        alternated rounds of measured vs reference
+  --page-size P     LDAP page size (reader-full-read)
+  -h, --help        this text
 
 Writes BENCHMARKS.md and benchmarks/results.json (merged with earlier results of other benchmarks).`;
 
-const BENCHMARKS: Record<string, (o: { objects: number; seconds: number }) => Promise<BenchResult>> = {
-  'mapping-per-core': (o) => mappingPerCore({ seconds: o.seconds }),
-  'transformer-throughput': (o) => transformerThroughput({ objects: o.objects }),
+interface Options {
+  objects: number | undefined;
+  seconds: number | undefined;
+  rounds: number | undefined;
+  pageSize: number | undefined;
+  say: (m: string) => void;
+}
+
+const BENCHMARKS: Record<string, (o: Options) => Promise<BenchResult>> = {
+  'mapping-per-core': (o) => mappingPerCore({ seconds: o.seconds ?? 6 }),
+  'transformer-throughput': (o) => transformerThroughput({ objects: o.objects ?? 20_000 }),
+  'reader-full-read': (o) => readerFullRead({ objects: o.objects ?? 10_000, rounds: o.rounds ?? 3, pageSize: o.pageSize ?? 1000, say: o.say }),
 };
 
 const { values } = parseArgs({
@@ -27,12 +53,23 @@ const { values } = parseArgs({
     only: { type: 'string' },
     objects: { type: 'string' },
     seconds: { type: 'string' },
+    rounds: { type: 'string' },
+    'page-size': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
   process.stdout.write(`${HELP}\n`);
   process.exit(0);
+}
+function num(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) {
+    process.stderr.write(`not a positive number: ${v}\n`);
+    process.exit(2);
+  }
+  return n;
 }
 const names = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
 const unknown = names.filter((n) => !BENCHMARKS[n]);
@@ -56,7 +93,13 @@ for (const name of names) {
   process.stderr.write(`== ${name} ...\n`);
   const t0 = Date.now();
   try {
-    const r = await BENCHMARKS[name]!({ objects: Number(values.objects ?? 20_000), seconds: Number(values.seconds ?? 6) });
+    const r = await BENCHMARKS[name]!({
+      objects: num(values.objects),
+      seconds: num(values.seconds),
+      rounds: num(values.rounds),
+      pageSize: num(values['page-size']),
+      say: (m) => process.stderr.write(`   ${m}\n`),
+    });
     fresh.push(r);
     process.stderr.write(
       `   ${r.title}: ${Math.round(r.value).toLocaleString('en-US')} ${r.unit}${r.ratio === undefined ? '' : `, ratio ${r.ratio.toFixed(2)} vs ${r.reference?.what}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { Attribute, Change, Client } from 'ldapts';
+import { readSecret, type ForestInfo } from '@canopy/stack';
+
+/** The benchmarks' own tree on a forest, outside OU=Canopy, kept across runs. */
+export const benchOu = (f: ForestInfo) => `OU=Bench,${f.baseDn}`;
+
+export async function adminClient(f: ForestInfo): Promise<Client> {
+  const client = new Client({ url: f.ldapsUrl, timeout: 120_000, tlsOptions: { ca: [readFileSync(f.caFile)] } });
+  await client.bind(f.admin.dn, readSecret(f.admin.passwordFile));
+  return client;
+}
+
+async function ensureOu(c: Client, dn: string): Promise<void> {
+  try {
+    await c.add(dn, { objectClass: ['top', 'organizationalUnit'], ou: /^OU=([^,]+)/i.exec(dn)![1]! });
+  } catch (err) {
+    if (!/already exists|ENTRY_EXISTS|68/i.test(String((err as Error).message))) throw err;
+  }
+}
+
+/** Count the entries under `base` matching `filter` (paged, no attributes). */
+export async function countUnder(c: Client, base: string, filter: string): Promise<Set<string>> {
+  const dns = new Set<string>();
+  try {
+    for await (const page of c.searchPaginated(base, { scope: 'sub', filter, attributes: ['1.1'], paged: { pageSize: 1000 } })) {
+      for (const e of page.searchEntries) dns.add(e.dn.toLowerCase());
+    }
+  } catch (err) {
+    if (/no such object|32/i.test(String((err as Error).message))) return dns;
+    throw err;
+  }
+  return dns;
+}
+
+export const benchUserCn = (i: number) => `bench-user-${String(i).padStart(6, '0')}`;
+
+/**
+ * Make sure OU=Bench holds `users` users (bench-user-000000 ...) and `groups` groups of
+ * `membersPerGroup` members each. Idempotent: counts first and adds only what is missing, over
+ * `concurrency` parallel LDAP connections (Samba serializes writes; a few connections hide latency).
+ */
+export async function ensureBenchObjects(
+  f: ForestInfo,
+  want: { users: number; groups: number; membersPerGroup: number },
+  say: (m: string) => void,
+  concurrency = 6,
+): Promise<{ users: number; groups: number; added: number; seconds: number }> {
+  const t0 = Date.now();
+  const ou = benchOu(f);
+  const clients = await Promise.all(Array.from({ length: concurrency }, () => adminClient(f)));
+  const c = clients[0]!;
+  let added = 0;
+  try {
+    await ensureOu(c, ou);
+    const users = await countUnder(c, ou, '(&(objectClass=user)(!(objectClass=computer)))');
+    const missing: number[] = [];
+    for (let i = 0; i < want.users; i++) if (!users.has(`cn=${benchUserCn(i)},${ou}`.toLowerCase())) missing.push(i);
+    if (missing.length) say(`seeding ${missing.length} users into ${ou} (${users.size} present) ...`);
+    let next = 0;
+    let last = Date.now();
+    await Promise.all(
+      clients.map(async (cl) => {
+        for (let k = next++; k < missing.length; k = next++) {
+          const i = missing[k]!;
+          const cn = benchUserCn(i);
+          const sam = `bu${String(i).padStart(6, '0')}`;
+          await cl.add(`CN=${cn},${ou}`, {
+            objectClass: ['top', 'person', 'organizationalPerson', 'user'],
+            cn,
+            sAMAccountName: sam,
+            userPrincipalName: `${sam}@${f.name}`,
+            givenName: 'Bench',
+            sn: `User ${i}`,
+            displayName: `Bench User ${i}`,
+            mail: `${sam}@${f.name}`,
+            title: 'Engineer',
+            department: `Dept ${i % 50}`,
+            userAccountControl: '512',
+          });
+          added++;
+          if (Date.now() - last > 5_000) {
+            last = Date.now();
+            say(`  ${added}/${missing.length} users added (${Math.round(added / ((Date.now() - t0) / 1000))}/s)`);
+          }
+        }
+      }),
+    );
+    const groups = await countUnder(c, ou, '(objectClass=group)');
+    for (let g = 0; g < want.groups; g++) {
+      const cn = `bench-group-${String(g).padStart(4, '0')}`;
+      const dn = `CN=${cn},${ou}`;
+      if (groups.has(dn.toLowerCase())) continue;
+      const members = Array.from({ length: want.membersPerGroup }, (_, j) => `CN=${benchUserCn((g * want.membersPerGroup + j) % want.users)},${ou}`);
+      await c.add(dn, { objectClass: ['top', 'group'], cn, sAMAccountName: cn, groupType: '-2147483646' });
+      await c.modify(dn, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: members }) }));
+      added++;
+    }
+    const u = (await countUnder(c, ou, '(&(objectClass=user)(!(objectClass=computer)))')).size;
+    const gr = (await countUnder(c, ou, '(objectClass=group)')).size;
+    return { users: u, groups: gr, added, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    await Promise.all(clients.map((cl) => cl.unbind().catch(() => undefined)));
+  }
+}
