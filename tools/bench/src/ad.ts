@@ -103,3 +103,35 @@ export async function ensureBenchObjects(
     await Promise.all(clients.map((cl) => cl.unbind().catch(() => undefined)));
   }
 }
+
+/** Make sure `ou` holds users <prefix>-000 .. <prefix>-<n-1>; returns DN -> objectGUID. Idempotent. */
+export async function ensureUsers(f: ForestInfo, ou: string, prefix: string, n: number): Promise<Map<string, Buffer>> {
+  const c = await adminClient(f);
+  try {
+    await ensureOu(c, ou);
+    const present = await countUnder(c, ou, '(objectClass=user)');
+    for (let i = 0; i < n; i++) {
+      const cn = `${prefix}-${String(i).padStart(3, '0')}`;
+      const dn = `CN=${cn},${ou}`;
+      if (present.has(dn.toLowerCase())) continue;
+      const sam = `${prefix.replace(/[^a-z0-9]/gi, '').slice(0, 14)}${String(i).padStart(3, '0')}`;
+      await c.add(dn, {
+        objectClass: ['top', 'person', 'organizationalPerson', 'user'],
+        cn,
+        sAMAccountName: sam,
+        userPrincipalName: `${sam}@${f.name}`,
+        givenName: 'Delta',
+        sn: `User ${i}`,
+        displayName: `Delta User ${i}`,
+        userAccountControl: '512',
+      });
+    }
+    const out = new Map<string, Buffer>();
+    for await (const page of c.searchPaginated(ou, { scope: 'one', filter: '(objectClass=user)', attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'], paged: { pageSize: 500 } })) {
+      for (const e of page.searchEntries) if (e.dn.toLowerCase().startsWith(`cn=${prefix}-`)) out.set(e.dn, e.objectGUID as Buffer);
+    }
+    return out;
+  } finally {
+    await c.unbind().catch(() => undefined);
+  }
+}
