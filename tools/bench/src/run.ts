@@ -32,10 +32,11 @@ Benchmarks (run one after another; heavy ones are best run alone with --only):
                            with change notifications (reference: the bare LDAP modify round trip)
                            and once poll-only every --seconds (default 5; reference: that interval)
   writer-quota             graph-writer vs the emulator's throttling at Microsoft's default quota,
-                           windows x --time-scale (default 0.2: 3,000 writes per 30 s): over one
-                           scaled 5-minute window, accepted writes/s / quota and the 429 share;
-                           over the whole sync, write amplification (writes issued / minimal
-                           writes) and Graph reads per write. --objects users (default 9000) plus
+                           windows x --time-scale (default 1: Microsoft's real windows, 3,000 writes
+                           per 150 s per app): over one (scaled) 5-minute window, accepted writes/s /
+                           quota and the 429 share; over the whole sync, write amplification
+                           (writes issued / minimal writes) and Graph reads per write. --objects
+                           users (default 5400, about one window's worth of writes) plus
                            one group of 100 members per 150 users, fed as snapshots.
   scale                    initial sync at scale: --objects synthetic snapshots (default 100000; 99%
                            users, 1% groups of 50 members) fed into Kafka, then the transformer and
@@ -70,7 +71,7 @@ const BENCHMARKS: Record<string, (o: Options) => Promise<BenchResult | BenchResu
   'reader-full-read': (o) => readerFullRead({ objects: o.objects ?? 10_000, rounds: o.rounds ?? 3, pageSize: o.pageSize ?? 1000, say: o.say }),
   'delta-latency': (o) => deltaLatency({ changes: o.objects ?? 200, pollSeconds: o.seconds ?? 5, say: o.say }),
   scale: (o) => scale({ objects: o.objects ?? 100_000, writerSeconds: o.seconds ?? 600, quotaMultiplier: 100, say: o.say }),
-  'writer-quota': (o) => writerQuota({ users: o.objects ?? 9_000, timeScale: o.timeScale ?? 0.2, say: o.say }),
+  'writer-quota': (o) => writerQuota({ users: o.objects ?? 5_400, timeScale: o.timeScale ?? 1, say: o.say }),
 };
 
 const { values } = parseArgs({

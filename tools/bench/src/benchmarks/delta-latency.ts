@@ -42,7 +42,12 @@ async function runMode(o: { mode: 'notifications' | 'poll'; changes: number; use
     quotaMultiplier: 10,
     readers: { corp: 1 },
     configYaml: (em, clientId) => {
-      const yaml = sampleConfigYaml(stack, em, clientId, { extraOus: { corp: { include: [ou] } }, pollInterval: `${o.pollSeconds}s` });
+      // A generous LDAP timeout: the reader's first full read of corp (~15,000 objects with OU=Bench)
+      // must not time out on a DC shared with other suites.
+      const yaml = sampleConfigYaml(stack, em, clientId, { extraOus: { corp: { include: [ou] } }, pollInterval: `${o.pollSeconds}s` }).replace(
+        `connection: { url: '${corp.ldapsUrl}' }`,
+        `connection: { url: '${corp.ldapsUrl}', timeout: 120s }`,
+      );
       return o.mode === 'poll' ? yaml.replaceAll('notifications: true', 'notifications: false') : yaml;
     },
   });
@@ -74,7 +79,7 @@ async function runMode(o: { mode: 'notifications' | 'poll'; changes: number; use
     });
     // The initial sync: every bench user created.
     const keys = [...guids.entries()].map(([dn, g]) => ({ dn, key: guidToString(g) }));
-    const initialDeadline = Date.now() + 300_000;
+    const initialDeadline = Date.now() + 900_000;
     while (!keys.every((k) => arrived.get(k.key)?.some((r) => r.outcome === 'CREATED' || r.outcome === 'UPDATED' || r.outcome === 'NOOP'))) {
       if (Date.now() > initialDeadline) throw new Error(`initial sync of ${ou} did not finish (${keys.filter((k) => arrived.has(k.key)).length}/${keys.length})`);
       await sleep(500);
