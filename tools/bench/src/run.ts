@@ -104,7 +104,12 @@ if (unknown.length) {
   process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}\n${HELP}\n`);
   process.exit(2);
 }
-await ensureStackUp();
+try {
+  await ensureStackUp();
+} catch (err) {
+  // A busy shared DC can miss one health check; benchmarks that need it fail on their own.
+  process.stderr.write(`warning: ${(err as Error).message.split('\n')[0]}; running anyway\n`);
+}
 const info = readStackInfo();
 const resultsFile = join(REPO_ROOT, 'benchmarks', 'results.json');
 mkdirSync(join(REPO_ROOT, 'benchmarks'), { recursive: true });
