@@ -33,7 +33,11 @@ export function machine(): Record<string, string> {
   };
 }
 
-export function renderMarkdown(results: BenchResult[], meta: Record<string, string>): string {
+/**
+ * BENCHMARKS.md: the table, machine and versions, each result's details and notes, then the
+ * hand-written analysis (what bounds each figure), kept in benchmarks/analysis.md.
+ */
+export function renderMarkdown(results: BenchResult[], meta: Record<string, string>, analysis = ''): string {
   const lines = [
     '# Benchmarks',
     '',
@@ -48,7 +52,7 @@ export function renderMarkdown(results: BenchResult[], meta: Record<string, stri
         `| ${r.title} | ${fmt(r.value)} ${r.unit} | ${r.reference ? `${r.reference.what}: ${fmt(r.reference.value)}` : '-'} | ${r.ratio === undefined ? '-' : r.ratio.toFixed(2)} | ${r.target ?? '-'} |`,
     ),
     '',
-    '## Machine and versions',
+    '## Machine and versions (of the last run; each result lists its own below)',
     '',
     ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`),
     '',
@@ -59,6 +63,7 @@ export function renderMarkdown(results: BenchResult[], meta: Record<string, stri
     if (r.notes.length) lines.push('', ...r.notes.map((n) => `> ${n}`));
     lines.push('');
   }
+  if (analysis.trim()) lines.push(analysis.trim(), '');
   return lines.join('\n');
 }
 

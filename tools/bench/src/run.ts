@@ -52,6 +52,8 @@ Options:
   --rounds R        alternated rounds of measured vs reference
   --page-size P     LDAP page size (reader-full-read)
   --time-scale T    emulator window scale (writer-quota); 1 = Microsoft's real windows
+  --render          run nothing: rewrite BENCHMARKS.md from benchmarks/results.json and
+                    benchmarks/analysis.md (the hand-written analysis appended to it)
   -h, --help        this text
 
 Writes BENCHMARKS.md and benchmarks/results.json (merged with earlier results of other benchmarks).`;
@@ -82,6 +84,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     'page-size': { type: 'string' },
     'time-scale': { type: 'string' },
+    render: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -98,17 +101,19 @@ function num(v: string | undefined): number | undefined {
   }
   return n;
 }
-const names = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
+const names = values.render ? [] : values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
 const unknown = names.filter((n) => !BENCHMARKS[n]);
 if (unknown.length) {
   process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}\n${HELP}\n`);
   process.exit(2);
 }
-try {
-  await ensureStackUp();
-} catch (err) {
-  // A busy shared DC can miss one health check; benchmarks that need it fail on their own.
-  process.stderr.write(`warning: ${(err as Error).message.split('\n')[0]}; running anyway\n`);
+if (names.length) {
+  try {
+    await ensureStackUp();
+  } catch (err) {
+    // A busy shared DC can miss one health check; benchmarks that need it fail on their own.
+    process.stderr.write(`warning: ${(err as Error).message.split('\n')[0]}; running anyway\n`);
+  }
 }
 const info = readStackInfo();
 const resultsFile = join(REPO_ROOT, 'benchmarks', 'results.json');
@@ -148,8 +153,20 @@ for (const name of names) {
   }
 }
 const results = [...previous.filter((p) => !fresh.some((f) => f.name === p.name)), ...fresh].sort((a, b) => a.name.localeCompare(b.name));
-const meta = { ...m, kafka: info.kafka.version, 'measured at': new Date().toISOString() };
+let previousMeta: Record<string, string> | undefined;
+try {
+  previousMeta = (JSON.parse(readFileSync(resultsFile, 'utf8')) as { meta: Record<string, string> }).meta;
+} catch {
+  previousMeta = undefined;
+}
+const meta = !fresh.length && previousMeta ? previousMeta : { ...m, kafka: info.kafka.version, 'measured at': new Date().toISOString() };
 writeFileSync(resultsFile, `${JSON.stringify({ meta, results }, null, 2)}\n`);
-writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), renderMarkdown(results, meta));
+let analysis = '';
+try {
+  analysis = readFileSync(join(REPO_ROOT, 'benchmarks', 'analysis.md'), 'utf8');
+} catch {
+  analysis = '';
+}
+writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), renderMarkdown(results, meta, analysis));
 process.stderr.write(`wrote BENCHMARKS.md and benchmarks/results.json\n`);
 process.exit(failed ? 1 : 0);
