@@ -14,6 +14,7 @@ import { machine, renderMarkdown, type BenchResult } from './report.js';
 const HELP = `scripts/bench: Canopy's benchmarks, each printed as a ratio against a reference run in the same run.
 
 Usage: scripts/bench [--only <name>[,<name>]] [--objects N] [--seconds S] [--rounds R] [--page-size P]
+                    [--time-scale T] [--render]
 
 Benchmarks (run one after another; heavy ones are best run alone with --only):
   mapping-per-core         the transformer's pure mapping path vs a JSON copy of the same object
