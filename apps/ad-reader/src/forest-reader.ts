@@ -231,6 +231,7 @@ export class ForestReader {
       allowInsecure: doc.connection.allowInsecure,
       tlsServerName: s.ldap.tlsServerName ?? doc.connection.tlsServerName,
       timeout: doc.connection.timeout,
+      searchTimeout: doc.connection.searchTimeout,
       pageSize: doc.connection.pageSize,
       bindDn: s.ldap.bindDn,
       bindPassword: s.ldap.bindPassword,

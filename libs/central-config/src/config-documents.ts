@@ -36,7 +36,13 @@ export const forestConnectionSchema = z
     allowInsecure: z.boolean().default(false),
     /** TLS server name to verify when it differs from the URL's host. */
     tlsServerName: z.string().optional(),
+    /** Connect, TLS handshake and bind. */
     timeout: duration().default(10_000),
+    /**
+     * One search or DirSync call. A DirSync baseline of a large naming context comes back in one
+     * answer: the DC may need minutes, and its own limit (MaxQueryDuration, 120 s by default) applies.
+     */
+    searchTimeout: duration().default(180_000),
     pageSize: z.number().int().min(10).max(5000).default(1000),
   })
   .superRefine((c, ctx) => {

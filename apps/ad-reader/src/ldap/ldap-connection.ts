@@ -14,8 +14,10 @@ export interface LdapConnectionOptions {
   /** ldap:// without StartTLS: credentials in clear. Labs only; logged as a warning. */
   allowInsecure: boolean;
   tlsServerName?: string | undefined;
-  /** Per-operation timeout (ms). */
+  /** Connect, TLS handshake and bind timeout (ms). */
   timeout: number;
+  /** Timeout of one search (ms); the server's own time limit applies too (none is asked for). */
+  searchTimeout?: number;
   pageSize: number;
   bindDn: string;
   bindPassword: Secret;
@@ -84,7 +86,9 @@ export class LdapConnection {
     }
     const client = new Client({
       url: o.url,
-      timeout: o.timeout,
+      // ldapts has one timeout for every operation: the long one, searches need it; a DC that
+      // does not answer a bind is still found by connectTimeout and the next search.
+      timeout: Math.max(o.timeout, o.searchTimeout ?? 0),
       connectTimeout: o.timeout,
       strictDN: false,
       ...(mode === 'ldaps' ? { tlsOptions: tlsConnectOptions(o) } : {}),
@@ -121,7 +125,8 @@ export class LdapConnection {
   async search(base: string, options: SearchOptions, controls: Control[] = []): Promise<LdapEntry[]> {
     const client = await this.client();
     try {
-      const res = await client.search(base, options, controls);
+      // ldapts asks the server for a 10 s limit unless told otherwise; a large DirSync answer needs more.
+      const res = await client.search(base, { timeLimit: 0, ...options }, controls);
       return res.searchEntries;
     } catch (err) {
       const e = classifyLdapError(err, `search under ${base}`);
@@ -134,7 +139,7 @@ export class LdapConnection {
   async *searchPaged(base: string, options: SearchOptions, controls: Control[] = []): AsyncGenerator<LdapEntry[]> {
     const client = await this.client();
     try {
-      for await (const page of client.searchPaginated(base, { ...options, paged: { pageSize: this.options.pageSize } }, controls)) {
+      for await (const page of client.searchPaginated(base, { timeLimit: 0, ...options, paged: { pageSize: this.options.pageSize } }, controls)) {
         yield page.searchEntries;
       }
     } catch (err) {
