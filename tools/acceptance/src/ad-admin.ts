@@ -114,8 +114,10 @@ export class AdAdmin {
 
   /** Delete a subtree, leaves first. */
   async deleteTree(dn: string): Promise<void> {
-    const { searchEntries } = await this.client.search(dn, { scope: 'sub', filter: '(objectClass=*)', attributes: ['dn'] }).catch(() => ({ searchEntries: [] }));
-    const dns = searchEntries.map((e) => e.dn).sort((a, b) => b.split(',').length - a.split(',').length);
+    // distinguishedName as AD spells it: the entry's dn as parsed back by ldapts loses the
+    // escaping of some RDNs (a leading '#', '=', ...), and their delete would fail unseen.
+    const { searchEntries } = await this.client.search(dn, { scope: 'sub', filter: '(objectClass=*)', attributes: ['distinguishedName'] }).catch(() => ({ searchEntries: [] }));
+    const dns = searchEntries.map((e) => String(e.distinguishedName ?? e.dn)).sort((a, b) => b.split(/(?<!\\),/).length - a.split(/(?<!\\),/).length);
     for (const d of dns) await this.client.del(d).catch(() => undefined);
   }
 }
