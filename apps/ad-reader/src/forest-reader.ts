@@ -348,12 +348,19 @@ export class ForestReader {
     }
   }
 
-  /** Every in-scope object of a naming context as a snapshot; the cookie is taken first. */
+  /**
+   * Every in-scope object of a naming context as a snapshot; the cookie is taken first. A full
+   * read that did not finish (its reader died, fail-over) is redone from the cookie it started
+   * with, not a new one: the delta after it then also carries what was deleted meanwhile, which
+   * a full read cannot see (deleted objects are not in it).
+   */
   async #fullRead(d: Domain, reason: string): Promise<number> {
     const cycleId = `full-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
     const started = Date.now();
-    this.#log.info({ namingContext: d.namingContext, reason, cycleId }, 'full read started');
-    const cookie = await baselineCookie(this.#conn!, d.namingContext, () => !this.#running);
+    const unfinished = this.#checkpoints.get(d.namingContext.toLowerCase());
+    const resume = unfinished && !unfinished.fullSyncCompletedAt && unfinished.cookie.length > 0 ? unfinished.cookie : undefined;
+    this.#log.info({ namingContext: d.namingContext, reason, cycleId, baseline: resume ? 'the unfinished read\'s' : 'new' }, 'full read started');
+    const cookie = resume ?? (await baselineCookie(this.#conn!, d.namingContext, () => !this.#running));
     const startCp = this.#checkpoint(d, cookie, null);
     await this.#publisher!.publish([], [startCp], this.#d.fencingToken);
     this.#commitCheckpoint(startCp);
@@ -428,7 +435,8 @@ export class ForestReader {
     };
     await this.#publisher!.publish([], [], this.#d.fencingToken, [result]);
     // Forget the cookies: the loop's first step then runs a full read of every naming context.
-    for (const [k, cp] of this.#checkpoints) this.#checkpoints.set(k, { ...cp, fullSyncCompletedAt: null });
+    // (An empty cookie: the full read takes a new baseline instead of resuming from a refused one.)
+    for (const [k, cp] of this.#checkpoints) this.#checkpoints.set(k, { ...cp, cookie: Buffer.alloc(0), fullSyncCompletedAt: null });
   }
 
   async #delta(d: Domain): Promise<void> {

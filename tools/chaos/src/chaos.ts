@@ -8,7 +8,7 @@ import { KafkaClient, kafkaOptionsSchema } from '@canopy/kafka';
 import { createLogger } from '@canopy/logger';
 import { buildDirectory, getForest, ldapsClient, readSecret, type ForestInfo, type StackInfo } from '@canopy/stack';
 import { DeltaWriter, type DeltaCounts } from './deltas.js';
-import { PrivateStack, type PrivateStackProfile } from './private-stack.js';
+import { CHAOS_READER_MAX_EVENT_BYTES, PrivateStack, type PrivateStackProfile } from './private-stack.js';
 
 /** Every kind of fault the suite injects; each happens at least once in a run. */
 export const FAULT_KINDS = [
@@ -190,6 +190,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         // Graph request that hangs is given up after 10 s (its outcome is then unknown).
         'graph-writer': { CANOPY_WRITER__SESSION_TIMEOUT: '10s', CANOPY_GRAPH__REQUEST_TIMEOUT: '10s' },
         transformer: { CANOPY_KAFKA__SESSION_TIMEOUT: '10s' },
+        'ad-reader': { CANOPY_READ__MAX_EVENT_BYTES: String(CHAOS_READER_MAX_EVENT_BYTES) },
       },
       log: say,
     });

@@ -18,6 +18,14 @@ export interface PrivateStackProfile {
   forestSpec: string;
 }
 
+/**
+ * The seeded large group holds every user: 20,000 members are a ~2 MB event, above Kafka's default
+ * 1 MB and the reader's 900 KB limit. The private broker takes 8 MB and the chaos readers 4 MB
+ * (a deployment with such groups raises both the same way).
+ */
+export const PRIVATE_KAFKA_MESSAGE_MAX_BYTES = 8 * 1024 * 1024;
+export const CHAOS_READER_MAX_EVENT_BYTES = 4_000_000;
+
 const stateRoot = () => join(homedir(), '.local', 'state');
 
 /** The full run (scripts/chaos) and the shortened one (the vitest suite) never share a stack. */
@@ -61,6 +69,7 @@ export class PrivateStack {
       CANOPY_STACK_KAFKA_CONTROLLER_PORT: String(p.kafkaControllerPort),
       CANOPY_STACK_REDIS_PORT: String(p.redisPort),
       CANOPY_STACK_FOREST_SPECS: p.forestSpec,
+      CANOPY_STACK_KAFKA_MESSAGE_MAX_BYTES: String(PRIVATE_KAFKA_MESSAGE_MAX_BYTES),
     };
   }
 

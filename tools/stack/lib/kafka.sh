@@ -97,6 +97,8 @@ auto.create.topics.enable=true
 delete.topic.enable=true
 log.retention.hours=24
 log.segment.bytes=67108864
+# Largest record batch (CANOPY_STACK_KAFKA_MESSAGE_MAX_BYTES; Kafka's default about 1 MB).
+message.max.bytes=${CANOPY_STACK_KAFKA_MESSAGE_MAX_BYTES:-1048588}
 num.network.threads=2
 num.io.threads=2
 EOF

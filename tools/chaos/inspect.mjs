@@ -1,0 +1,11 @@
+import { KafkaClient, kafkaOptionsSchema } from '/work/wt-chaos/libs/kafka/dist/index.js';
+import { codecs, TOPICS } from '/work/wt-chaos/libs/contracts/dist/index.js';
+import { createLogger } from '/work/wt-chaos/libs/logger/dist/index.js';
+const [ns, port, ...needles] = process.argv.slice(2);
+const k = new KafkaClient(kafkaOptionsSchema.parse({ brokers: [`127.0.0.1:${port}`], clientId: 'insp', namespace: ns }), createLogger({ name: 'i', level: 'error' }));
+const match = (s) => needles.some((n) => s && s.toLowerCase().includes(n.toLowerCase()));
+await k.readRange(TOPICS.entraOps.name, new Map(), (ms) => { for (const m of ms) { const o = codecs.entraOperation.decode(m.value); if (match(o.dn) || match(o.sourceAnchor)) console.log('OP', m.partition, m.offset, o.opId, o.action, o.targetType, o.dn, o.members?.length, o.emittedAt.toISOString()); } });
+await k.readRange(TOPICS.syncResults.name, new Map(), (ms) => { for (const m of ms) { const r = codecs.syncResult.decode(m.value); if (match(r.dn) || match(r.sourceAnchor)) console.log('RES', r.opId, r.stage, r.outcome, r.dn, (r.reason ?? '').slice(0, 200), r.error?.message?.slice(0, 300), r.at.toISOString()); } });
+const t = 'canopy.ad.objects.chaos.example.test';
+await k.readRange(t, new Map(), (ms) => { for (const m of ms) { if (!m.value) { continue; } const e = codecs.adObjectEvent.decode(m.value); if (match(e.dn)) console.log('AD', m.partition, m.offset, e.changeType ?? e.kind ?? '', e.dn, e.isDeleted ?? e.deleted ?? '', JSON.stringify(Object.keys(e)).slice(0,200)); } });
+await k.close();
