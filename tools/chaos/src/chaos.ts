@@ -408,6 +408,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     );
     const raw = await tenantState();
     writeFileSync(join(stateDir, 'tenant.json'), JSON.stringify(raw));
+    writeFileSync(join(stateDir, 'ad-changes.json'), JSON.stringify(deltas.journal, null, 1));
     // Graph lists only live members (a soft-deleted user leaves its groups until restored); the
     // emulator's export keeps the links for the restore, so they are dropped here.
     const liveIds = new Set([...raw.users, ...raw.groups].filter((x) => x.state === 'live').map((x) => x.id));

@@ -18,6 +18,8 @@ export interface DeltaCounts {
 
 export class DeltaWriter {
   readonly counts: DeltaCounts = { create: 0, modify: 0, disable: 0, memberAdd: 0, memberRemove: 0, delete: 0, failed: 0 };
+  /** Every change made, with its time (written beside the logs, to trace a difference back). */
+  readonly journal: Array<{ at: string; change: string; dn: string }> = [];
   #admin: AdAdmin | undefined;
   #created: string[] = [];
   #n = 0;
@@ -83,6 +85,7 @@ export class DeltaWriter {
         });
         this.#created.push(dn);
         this.counts.create++;
+        this.#note('create', dn);
       } else if (r < 0.6) {
         const u = this.#pick(inScope);
         await ad.replace(u.dn, { title: `Chaos title ${this.run}-${++this.#n}` });
@@ -104,6 +107,7 @@ export class DeltaWriter {
         const [dn] = this.#created.splice(i, 1);
         await ad.delete(dn!);
         this.counts.delete++;
+        this.#note('delete', dn!);
       }
       return true;
     } catch (err) {
@@ -114,6 +118,10 @@ export class DeltaWriter {
       await this.#drop();
       return false;
     }
+  }
+
+  #note(change: string, dn: string): void {
+    this.journal.push({ at: new Date().toISOString(), change, dn });
   }
 
   async close(): Promise<void> {
