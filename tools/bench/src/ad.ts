@@ -23,7 +23,7 @@ async function ensureOu(c: Client, dn: string): Promise<void> {
 export async function countUnder(c: Client, base: string, filter: string): Promise<Set<string>> {
   const dns = new Set<string>();
   try {
-    for await (const page of c.searchPaginated(base, { scope: 'sub', filter, attributes: ['1.1'], paged: { pageSize: 1000 } })) {
+    for await (const page of c.searchPaginated(base, { scope: 'sub', filter, attributes: ['1.1'], timeLimit: 0, paged: { pageSize: 1000 } })) {
       for (const e of page.searchEntries) dns.add(e.dn.toLowerCase());
     }
   } catch (err) {
@@ -133,5 +133,43 @@ export async function ensureUsers(f: ForestInfo, ou: string, prefix: string, n: 
     return out;
   } finally {
     await c.unbind().catch(() => undefined);
+  }
+}
+
+/**
+ * Delete everything under `ou` and the OU itself, over `concurrency` connections. Leaves the
+ * shared forest as it was (tombstones aside: a full read does not return them).
+ */
+export async function removeTree(f: ForestInfo, ou: string, say: (m: string) => void, concurrency = 4): Promise<number> {
+  const clients = await Promise.all(Array.from({ length: concurrency }, () => adminClient(f)));
+  try {
+    const dns = [...(await countUnder(clients[0]!, ou, '(objectClass=*)'))].filter((dn) => dn !== ou.toLowerCase());
+    if (!dns.length && !(await countUnder(clients[0]!, ou, '(objectClass=organizationalUnit)')).size) return 0;
+    say(`removing ${dns.length} objects under ${ou} ...`);
+    // Deepest first, so containers are empty when their turn comes.
+    dns.sort((a, b) => b.split(',').length - a.split(',').length);
+    let next = 0;
+    let done = 0;
+    let last = Date.now();
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let i = next++; i < dns.length; i = next++) {
+          try {
+            await c.del(dns[i]!);
+          } catch (err) {
+            if (!/no such object|32/i.test(String((err as Error).message))) throw err;
+          }
+          done++;
+          if (Date.now() - last > 5_000) {
+            last = Date.now();
+            say(`  ${done}/${dns.length} removed`);
+          }
+        }
+      }),
+    );
+    await clients[0]!.del(ou).catch(() => undefined);
+    return dns.length;
+  } finally {
+    await Promise.all(clients.map((c) => c.unbind().catch(() => undefined)));
   }
 }

@@ -6,6 +6,7 @@ import { REPO_ROOT } from '@canopy/test-kit';
 import { deltaLatency } from './benchmarks/delta-latency.js';
 import { mappingPerCore } from './benchmarks/mapping-per-core.js';
 import { readerFullRead } from './benchmarks/reader-full-read.js';
+import { removeSeed } from './remove-seed.js';
 import { scale } from './benchmarks/scale.js';
 import { transformerThroughput } from './benchmarks/transformer-throughput.js';
 import { writerQuota } from './benchmarks/writer-quota.js';
@@ -21,8 +22,9 @@ Benchmarks (run one after another; heavy ones are best run alone with --only):
                            (--seconds: measuring time, default 6)
   transformer-throughput   transformer through Kafka (Avro in/out) vs a pass-through process
                            (--objects: user snapshots, default 20000)
-  reader-full-read         the real ad-reader's first full read of corp (OU=Bench seeded once with
-                           --objects users, default 10000, plus 20 groups of 200; kept and reused)
+  reader-full-read         the real ad-reader's first full read of corp (OU=Bench seeded with
+                           --objects users, default 10000, plus 20 groups of 200; only what is
+                           missing is added; removed afterwards unless --keep-seed)
                            vs OpenLDAP ldapsearch -E pr=<page>/noprompt over LDAPS as the sync
                            account; same base, filter, attributes, page size (--page-size, default
                            1000), alternated --rounds times (default 3), medians. Installs
@@ -53,6 +55,10 @@ Options:
   --rounds R        alternated rounds of measured vs reference
   --page-size P     LDAP page size (reader-full-read)
   --time-scale T    emulator window scale (writer-quota); 1 = Microsoft's real windows
+  --keep-seed       reader-full-read: keep OU=Bench on corp afterwards (default: remove it; on a
+                    shared DC 10,000 extra objects make every suite's full read of corp 3x dearer)
+  --remove-seed     run nothing: remove OU=Bench and OU=BenchDelta from corp (as many as the DC
+                    allows; run again to finish)
   --render          run nothing: rewrite BENCHMARKS.md from benchmarks/results.json and
                     benchmarks/analysis.md (the hand-written analysis appended to it)
   -h, --help        this text
@@ -71,7 +77,13 @@ interface Options {
 const BENCHMARKS: Record<string, (o: Options) => Promise<BenchResult | BenchResult[]>> = {
   'mapping-per-core': (o) => mappingPerCore({ seconds: o.seconds ?? 6 }),
   'transformer-throughput': (o) => transformerThroughput({ objects: o.objects ?? 20_000 }),
-  'reader-full-read': (o) => readerFullRead({ objects: o.objects ?? 10_000, rounds: o.rounds ?? 3, pageSize: o.pageSize ?? 1000, say: o.say }),
+  'reader-full-read': async (o) => {
+    try {
+      return await readerFullRead({ objects: o.objects ?? 10_000, rounds: o.rounds ?? 3, pageSize: o.pageSize ?? 1000, say: o.say });
+    } finally {
+      if (!values['keep-seed']) await removeSeed(o.say);
+    }
+  },
   'delta-latency': (o) => deltaLatency({ changes: o.objects ?? 200, pollSeconds: o.seconds ?? 5, say: o.say }),
   scale: (o) => scale({ objects: o.objects ?? 100_000, writerSeconds: o.seconds ?? 600, quotaMultiplier: 100, say: o.say }),
   'writer-quota': (o) => writerQuota({ users: o.objects ?? 5_400, timeScale: o.timeScale ?? 1, say: o.say }),
@@ -86,6 +98,8 @@ const { values } = parseArgs({
     'page-size': { type: 'string' },
     'time-scale': { type: 'string' },
     render: { type: 'boolean' },
+    'keep-seed': { type: 'boolean' },
+    'remove-seed': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -101,6 +115,10 @@ function num(v: string | undefined): number | undefined {
     process.exit(2);
   }
   return n;
+}
+if (values['remove-seed']) {
+  await removeSeed((m) => process.stderr.write(`${m}\n`));
+  process.exit(0);
 }
 const names = values.render ? [] : values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
 const unknown = names.filter((n) => !BENCHMARKS[n]);

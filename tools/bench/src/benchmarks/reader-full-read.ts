@@ -40,7 +40,7 @@ async function ldapsearchDump(args: string[], env: Record<string, string>): Prom
 
 /**
  * The real ad-reader's first full read of the corp forest (>= 10,000 objects: OU=Bench is seeded
- * once and kept) vs OpenLDAP's ldapsearch paged dump of the same DC, same base, filter,
+ * idempotently; run.ts removes it afterwards unless --keep-seed) vs OpenLDAP's ldapsearch paged dump of the same DC, same base, filter,
  * attributes ('*'), page size, LDAPS and account. Alternated `rounds` times; medians.
  */
 export async function readerFullRead(options: { objects: number; rounds: number; pageSize: number; say: (m: string) => void }): Promise<BenchResult> {
