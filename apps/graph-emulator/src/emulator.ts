@@ -50,7 +50,7 @@ export const runtimeConfigSchema = z
     }).partial(),
     faults: z.object({
       errorRate: num().min(0).max(1),
-      errorStatuses: z.array(num().int().min(500).max(599)),
+      errorStatuses: z.array(num().int().min(400).max(599)),
       slowRate: num().min(0).max(1),
       slowMs: num().int().min(0),
       dropRate: num().min(0).max(1),

@@ -167,6 +167,8 @@ export class GraphService {
       }
       if (typeof fault === 'number') {
         const codes: Record<number, [string, string]> = {
+          400: ['Request_BadRequest', 'Invalid request. (injected)'],
+          403: ['Authorization_RequestDenied', 'Insufficient privileges to complete the operation. (injected)'],
           500: ['UnknownError', 'An internal server error occurred. (injected)'],
           502: ['BadGateway', 'Bad gateway. (injected)'],
           503: ['serviceNotAvailable', 'The service is temporarily unavailable. Please retry. (injected)'],

@@ -33,6 +33,20 @@ describe('fault injection through the admin API', () => {
     expect((await admin('GET', '/counters')).body.faults.errors).toBe(1);
   });
 
+  it('injects a permanent refusal (403, as for an app that lost its permission) with Graph\'s error body', async () => {
+    expect((await admin('PATCH', '/config', { faults: { errorRate: 1, errorStatuses: [403] } })).status).toBe(200);
+    try {
+      const r = await call(em, token, 'POST', '/users', {});
+      expect(r.status).toBe(403);
+      expect(r.body.error.code).toBe('Authorization_RequestDenied');
+      expect(r.body.error.innerError['request-id']).toBeTruthy();
+    } finally {
+      await admin('PATCH', '/config', { faults: { errorRate: 0 } });
+    }
+    // Statuses outside 400-599 are not faults.
+    expect((await admin('PATCH', '/config', { faults: { errorStatuses: [302] } })).status).toBe(400);
+  });
+
   it('drops connections and slows responses', async () => {
     await admin('PATCH', '/config', { faults: { dropRate: 1 } });
     try {

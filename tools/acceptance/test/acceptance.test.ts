@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sampleConfigYaml, startPipeline, type Pipeline } from '@canopy/demo';
+import { guidToString } from '@canopy/contracts';
+import { dropNamespace, sampleConfigYaml, startPipeline, type Pipeline } from '@canopy/demo';
 import { ensureStackUp, getForest, ldapsClient, readSecret, type ForestInfo, type StackInfo } from '@canopy/stack';
-import { testNamespace, waitFor } from '@canopy/test-kit';
+import { REPO_ROOT, testNamespace, waitFor } from '@canopy/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdAdmin, compareTenant, computeExpectedTenant, readDirectory, type ExpectedTenant, type OracleForest, type TenantObject } from '../src/index.js';
 
@@ -108,6 +110,7 @@ beforeAll(async () => {
     configYaml: (em, clientId) => sampleConfigYaml(stack, em, clientId, {
         canopyTreeOnly: true,
         pollInterval: '10s',
+        quarantine: { failureRate: 0.5, minOps: 20 },
         extraOus: Object.fromEntries([corp, fab].map((f) => [f.key, { include: [testOu(f)], exclude: [outOfScopeOu(f)] }])),
       }),
     readers: { corp: 1, fabrikam: 1 },
@@ -122,8 +125,26 @@ afterAll(async () => {
     await admins[f.key]!.deleteTree(testOu(f));
     await admins[f.key]!.client.unbind();
   }
+  // The suite's topics and Redis keys (tens of thousands) would otherwise pile up on the shared stack.
+  if (stack) await dropNamespace(stack, ns);
   expect(codes?.filter((c) => c.code !== 0) ?? []).toEqual([]);
 }, 300_000);
+
+/** The canopy CLI as an admin runs it, against the pipeline's control API; --json output parsed. */
+function canopy<T>(...args: string[]): { status: number | null; json: T; stderr: string } {
+  const res = spawnSync(process.execPath, [join(REPO_ROOT, 'apps/cli/bin/canopy.js'), ...args, '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, CANOPY_API_URL: pipeline.scheduler.url!, CANOPY_API_TOKEN: pipeline.token },
+    timeout: 600_000,
+  });
+  let json: T;
+  try {
+    json = JSON.parse(res.stdout) as T;
+  } catch {
+    throw new Error(`canopy ${args.join(' ')}: exit ${res.status}, not JSON: ${res.stdout}\n${res.stderr}`);
+  }
+  return { status: res.status, json, stderr: res.stderr };
+}
 
 const userOf = (users: TenantObject[], anchor: string) => users.find((u) => u.props.onPremisesImmutableId === anchor);
 
@@ -323,6 +344,50 @@ describe('acceptance: the whole pipeline against the oracle', () => {
     expect(await creates()).toBe(before);
   }, 900_000);
 
+  it('held deletes rejected: the objects stay in Entra, and an AD restore brings them back without twins', async () => {
+    const ad = admins.corp!;
+    const current = await pipeline.api<{ documents: Record<string, Record<string, unknown>> }>('GET', '/v1/config');
+    const forests = Object.entries(current.documents).filter(([id]) => id.startsWith('forest/')).map(([, d]) => d);
+    const globalDoc = current.documents.global!;
+    const apply = (deletes: unknown) =>
+      pipeline.api<{ toVersion: number }>('POST', '/v1/config/apply', { text: JSON.stringify({ global: { ...globalDoc, deletes }, forests }), appliedBy: 'acceptance' });
+    // A threshold of 2 (hot-reloaded by the writer): deleting an OU of 3 users is held as a whole.
+    await apply({ threshold: 2 });
+    try {
+      const ou = `OU=Rejected,${testOu(corp)}`;
+      await ad.ensureOu(ou);
+      const names = [0, 1, 2].map((i) => `r${run}${i}`);
+      const dns: string[] = [];
+      for (const n of names) dns.push(await ad.addUser(ou, `Rejected ${n}`, { sAMAccountName: n, userPrincipalName: `${n}@${corp.name}` }));
+      const anchors = await ad.userAnchorsUnder(ou);
+      const ids = new Map<string, string>();
+      for (const a of anchors) ids.set(a, (await waitUser('created', a, (u) => u.state === 'live')).id);
+      await ad.treeDelete(ou);
+      const held = await waitFor('3 deletes held', async () => {
+        const rows = canopy<Array<{ sourceAnchor: string }>>('deletes', 'list', '--forest', corp.name).json;
+        return rows.length === 3 ? rows : undefined;
+      }, { timeoutMs: 180_000, intervalMs: 1000 });
+      expect(new Set(held.map((h) => h.sourceAnchor))).toEqual(new Set(anchors));
+      const decision = canopy<{ acks: Array<{ status: string; details: Record<string, string> }>; timedOut: boolean }>('deletes', 'reject', '--forest', corp.name);
+      expect(decision.status).toBe(0);
+      expect(decision.json.acks.find((a) => a.status === 'COMPLETED')?.details).toMatchObject({ processed: '3', failed: '0' });
+      for (const a of anchors) {
+        const u = userOf((await tenant()).users, a)!;
+        expect(u.state).toBe('live');
+        expect((await outcomeOf(corp, guidToString(Buffer.from(a, 'base64')))).reason).toMatch(/delete rejected by canopy-cli: the object stays in Entra/);
+      }
+      // The admin undoes the OU delete in AD: the same Entra objects, no second copy.
+      for (let i = 0; i < anchors.length; i++) await ad.restore(anchors[i]!, `CN=Rejected ${names[i]},${testOu(corp)}`);
+      for (const a of anchors) {
+        const u = await waitUser('restored', a, (x) => x.state === 'live' && String(x.props.displayName ?? '').startsWith('Rejected'));
+        expect(u.id).toBe(ids.get(a));
+        expect((await tenant()).users.filter((x) => x.props.onPremisesImmutableId === a)).toHaveLength(1);
+      }
+    } finally {
+      await apply(globalDoc.deletes ?? { threshold: 500 });
+    }
+  }, 600_000);
+
   it('600 users deleted at once are held: nothing is deleted until approved, then exactly 600 are soft-deleted', async () => {
     const ad = admins.corp!;
     const massOu = `OU=Mass,${testOu(corp)}`;
@@ -350,19 +415,66 @@ describe('acceptance: the whole pipeline against the oracle', () => {
     let users = await mass();
     expect(users.filter((u) => u.state === 'live')).toHaveLength(600);
 
-    const decision = await pipeline.api<{ acks: Array<{ status: string; details: Record<string, string> }>; timedOut: boolean }>('POST', '/v1/deletes/approve', {
-      forest: corp.name,
-      issuedBy: 'acceptance',
-      timeoutSeconds: 300,
-    });
-    expect(decision.timedOut).toBe(false);
-    const done = decision.acks.find((a) => a.status === 'COMPLETED');
+    const decision = canopy<{ acks: Array<{ status: string; details: Record<string, string> }>; timedOut: boolean }>('deletes', 'approve', '--forest', corp.name, '--timeout', '300');
+    expect(decision.status).toBe(0);
+    expect(decision.json.timedOut).toBe(false);
+    const done = decision.json.acks.find((a) => a.status === 'COMPLETED');
     expect(done?.details).toMatchObject({ processed: '600', failed: '0' });
     users = await mass();
     expect(users).toHaveLength(600);
     expect(users.filter((u) => u.state === 'deleted')).toHaveLength(600);
     expect(await heldCount()).toBe(0);
   }, 1_200_000);
+
+  it('quarantine: a forest whose writes keep failing is paused and flagged; clearing it resumes it; its dead letters are retried', async () => {
+    const ad = admins.corp!;
+    const ou = `OU=Failing,${testOu(corp)}`;
+    await ad.ensureOu(ou);
+    type Status = { forests: Array<{ forest: string; paused: boolean; quarantined: { reason: string } | null }> };
+    const corpStatus = async () => (await pipeline.api<Status>('GET', '/v1/status')).forests.find((f) => f.forest === corp.name)!;
+    expect((await corpStatus()).quarantined).toBeNull();
+    const emulatorConfig = async (body: unknown) => {
+      const res = await fetch(`${pipeline.emulator.adminUrl}/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`emulator PATCH /config: ${res.status} ${await res.text()}`);
+    };
+    // Graph refuses every request with 403 (the app lost its permission: permanent): each of the 30 new users fails for real.
+    await emulatorConfig({ faults: { errorRate: 1, errorStatuses: [403], seed: 7 } });
+    let failing: string[] = [];
+    try {
+      const names = Array.from({ length: 30 }, (_, i) => `q${run}${String(i).padStart(2, '0')}`);
+      for (const n of names) await ad.addUser(ou, `Failing ${n}`, { sAMAccountName: n, userPrincipalName: `${n}@${corp.name}` });
+      failing = await ad.userAnchorsUnder(ou);
+      const flagged = await waitFor('quarantine', async () => ((await corpStatus()).quarantined ? corpStatus() : undefined), { timeoutMs: 300_000, intervalMs: 1000 });
+      expect(flagged.paused).toBe(true);
+      expect(flagged.quarantined!.reason).toMatch(/of the last 20 writes failed/);
+    } finally {
+      await emulatorConfig({ faults: { errorRate: 0 } });
+    }
+    // Quarantined means paused: a change made now is not read.
+    const late = await ad.addUser(ou, `Late ${run}`, { sAMAccountName: `late${run}`, userPrincipalName: `late.${run}@${corp.name}` });
+    const lateAnchor = await ad.anchorOf(late);
+    await new Promise((r) => setTimeout(r, 15_000)); // longer than the 10 s poll
+    expect(userOf((await tenant()).users, lateAnchor)).toBeUndefined();
+
+    const cleared = canopy<{ acks: Array<{ stage: string; status: string }>; timedOut: boolean }>('quarantine', 'clear', '--forest', corp.name);
+    expect(cleared.status).toBe(0);
+    expect(cleared.json.acks.some((a) => a.stage === 'ad-reader' && a.status === 'COMPLETED')).toBe(true);
+    expect((await corpStatus()).quarantined).toBeNull();
+    await waitUser('the change made while quarantined arrives after clearing', lateAnchor, (u) => u.state === 'live');
+
+    // The failed creates wait in the dead-letter list; retried, they are written.
+    const dlq = await waitFor('dead letters of the failed creates', async () => {
+      const rows = await pipeline.api<Array<{ deadLetterId: string; key: string | null; stage: string }>>('GET', '/v1/dlq?limit=1000');
+      const mine = rows.filter((d) => d.key !== null && failing.includes(d.key));
+      return mine.length === failing.length ? mine : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 1000 });
+    const retried = await pipeline.api<{ retried: string[] }>('POST', '/v1/dlq/retry', { ids: dlq.map((d) => d.deadLetterId) });
+    expect(retried.retried).toHaveLength(30);
+    await waitFor('retried users written', async () => {
+      const users = (await tenant()).users.filter((u) => failing.includes(u.props.onPremisesImmutableId as string) && u.state === 'live');
+      return users.length === 30;
+    }, { timeoutMs: 300_000, intervalMs: 1000 });
+  }, 900_000);
 
   it('after all of it: zero differences from the oracle', async () => {
     await settled();
