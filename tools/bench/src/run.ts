@@ -31,9 +31,11 @@ Benchmarks (run one after another; heavy ones are best run alone with --only):
                            ldap-utils (apt-get) when ldapsearch is missing.
   delta-latency            LDAP modify on corp -> Graph write acknowledged by the emulator, p50/p95/
                            p99 over --objects changes (default 200), through the whole pipeline
-                           (tools/demo startPipeline, scoped to OU=BenchDelta, 40 users kept), once
-                           with change notifications (reference: the bare LDAP modify round trip)
-                           and once poll-only every --seconds (default 5; reference: that interval)
+                           (tools/demo startPipeline, scoped to OU=BenchDelta, 40 users kept), three
+                           runs: change notifications one change at a time (each meets an idle
+                           pipeline), change notifications with a change every 150 ms (pipelined;
+                           reference of both: the bare LDAP modify round trip), and poll-only every
+                           --seconds (default 5; reference: that interval)
   writer-quota             graph-writer vs the emulator's throttling at Microsoft's default quota,
                            windows x --time-scale (default 1: Microsoft's real windows, 3,000 writes
                            per 150 s per app): over one (scaled) 5-minute window, accepted writes/s /
