@@ -8,14 +8,22 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
+ * Memory caps of the stages that take a whole initial sync's backlog: a capped V8 heap and two
+ * malloc arenas keep peak RSS near 256 MiB at 1,000,000 objects (BENCHMARKS.md, "Initial sync at
+ * scale"); without them V8 grows its heap up to a limit derived from the host's memory. The Helm
+ * chart sets NODE_OPTIONS from values (transformer.nodeOptions, writer.nodeOptions) alike.
+ */
+const MEMORY_CAPS = { NODE_OPTIONS: '--max-old-space-size=128 --max-semi-space-size=8', MALLOC_ARENA_MAX: '2' };
+
+/**
  * The images: app folder, the port of /healthz (CANOPY_HTTP_PORT, the runtime's default per app),
  * extra Debian packages, extra environment and ports, a writable state directory.
  */
 export const IMAGES = [
   { app: 'scheduler', port: 8080, description: 'schedules, commands, central configuration, control API' },
   { app: 'ad-reader', port: 8081, description: 'one per forest: DirSync deltas to Kafka' },
-  { app: 'transformer', port: 8082, description: 'scoping and attribute mapping' },
-  { app: 'graph-writer', port: 8083, description: 'rate-limited, idempotent writes to Microsoft Graph' },
+  { app: 'transformer', port: 8082, description: 'scoping and attribute mapping', env: MEMORY_CAPS },
+  { app: 'graph-writer', port: 8083, description: 'rate-limited, idempotent writes to Microsoft Graph', env: MEMORY_CAPS },
   // The emulator makes its CA and certificates with the openssl CLI (apps/graph-emulator/src/certs.ts);
   // Graph and the identity platform on HTTPS 8443, the admin API (with /healthz) on HTTP 8444.
   {
@@ -58,7 +66,8 @@ export function render(image) {
     .replaceAll(
       '@ENV@',
       Object.entries(env)
-        .map(([k, v]) => `${k}=${v}`)
+        // A value with spaces is quoted (Dockerfile ENV takes key="value with spaces").
+        .map(([k, v]) => (/[\s"]/.test(v) ? `${k}=${JSON.stringify(v)}` : `${k}=${v}`))
         .join(' '),
     )
     .replaceAll('@STATE_DIR@', stateDir)

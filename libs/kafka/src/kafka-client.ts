@@ -101,6 +101,8 @@ export interface ConsumerOptions {
   topicRefreshMs?: number;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
+  /** Most bytes one fetch brings (all partitions). Default kafkajs's, 10 MiB. */
+  maxBytes?: number;
   /** Read only committed records of transactional producers. Default true. */
   readCommitted?: boolean;
 }
@@ -277,6 +279,7 @@ export class KafkaConsumer {
       groupId: this.ns.to(this.options.groupId),
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1_048_576,
+      ...(this.options.maxBytes ? { maxBytes: this.options.maxBytes } : {}),
       readUncommitted: this.options.readCommitted === false,
       allowAutoTopicCreation: false,
     });
@@ -600,7 +603,14 @@ export class KafkaClient {
   }
 
   consumer(options: ConsumerOptions): KafkaConsumer {
-    const consumer = new KafkaConsumer(this.#kafka, this.#admin, options, this.log, this.#ns);
+    // The process-wide fetch sizes (kafka.consumer) unless the caller set its own.
+    const fetch = this.options.consumer ?? {};
+    const merged: ConsumerOptions = {
+      ...(fetch.maxBytes ? { maxBytes: fetch.maxBytes } : {}),
+      ...(fetch.maxBytesPerPartition ? { maxBytesPerPartition: fetch.maxBytesPerPartition } : {}),
+      ...options,
+    };
+    const consumer = new KafkaConsumer(this.#kafka, this.#admin, merged, this.log, this.#ns);
     this.#closeables.push(consumer);
     return consumer;
   }

@@ -37,6 +37,17 @@ export const kafkaOptionsSchema = z.object({
       password: secret(),
     })
     .optional(),
+  /**
+   * Fetch sizes of every consumer of this process (CANOPY_KAFKA__CONSUMER__MAX_BYTES_PER_PARTITION
+   * ...). What a fetch may bring at once is held in memory until its batches are handled, so
+   * these bound a stage's Kafka buffers. Defaults: kafkajs's (10 MiB per fetch, 1 MiB per partition).
+   */
+  consumer: z
+    .object({
+      maxBytes: z.coerce.number().int().positive().optional(),
+      maxBytesPerPartition: z.coerce.number().int().positive().optional(),
+    })
+    .default({}),
   connectionTimeout: duration().default(3_000),
   requestTimeout: duration().default(30_000),
 });

@@ -19,6 +19,10 @@ async function ensureOu(c: Client, dn: string): Promise<void> {
   }
 }
 
+function isNoSuchObject(err: unknown): boolean {
+  return (err as { code?: number }).code === 32 || /no such object/i.test(String((err as Error).message));
+}
+
 /** Count the entries under `base` matching `filter` (paged, no attributes). */
 export async function countUnder(c: Client, base: string, filter: string): Promise<Set<string>> {
   const dns = new Set<string>();
@@ -27,7 +31,9 @@ export async function countUnder(c: Client, base: string, filter: string): Promi
       for (const e of page.searchEntries) dns.add(e.dn.toLowerCase());
     }
   } catch (err) {
-    if (/no such object|32/i.test(String((err as Error).message))) return dns;
+    // Samba answers a missing base with code 32 (0x20) and a message like "acl_read: Error
+    // retrieving instanceType for base", which names neither.
+    if (isNoSuchObject(err)) return dns;
     throw err;
   }
   return dns;
@@ -157,7 +163,7 @@ export async function removeTree(f: ForestInfo, ou: string, say: (m: string) => 
           try {
             await c.del(dns[i]!);
           } catch (err) {
-            if (!/no such object|32/i.test(String((err as Error).message))) throw err;
+            if (!isNoSuchObject(err)) throw err;
           }
           done++;
           if (Date.now() - last > 5_000) {

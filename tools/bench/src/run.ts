@@ -15,7 +15,7 @@ import { machine, renderMarkdown, type BenchResult } from './report.js';
 const HELP = `scripts/bench: Canopy's benchmarks, each printed as a ratio against a reference run in the same run.
 
 Usage: scripts/bench [--only <name>[,<name>]] [--objects N] [--seconds S] [--rounds R] [--page-size P]
-                    [--time-scale T] [--render]
+                    [--time-scale T] [--node-options O] [--malloc-arena-max N] [--render]
 
 Benchmarks (run one after another; heavy ones are best run alone with --only):
   mapping-per-core         the transformer's pure mapping path vs a JSON copy of the same object
@@ -31,9 +31,11 @@ Benchmarks (run one after another; heavy ones are best run alone with --only):
                            ldap-utils (apt-get) when ldapsearch is missing.
   delta-latency            LDAP modify on corp -> Graph write acknowledged by the emulator, p50/p95/
                            p99 over --objects changes (default 200), through the whole pipeline
-                           (tools/demo startPipeline, scoped to OU=BenchDelta, 40 users kept), once
-                           with change notifications (reference: the bare LDAP modify round trip)
-                           and once poll-only every --seconds (default 5; reference: that interval)
+                           (tools/demo startPipeline, scoped to OU=BenchDelta, 40 users kept), three
+                           runs: change notifications one change at a time (each meets an idle
+                           pipeline), change notifications with a change every 150 ms (pipelined;
+                           reference of both: the bare LDAP modify round trip), and poll-only every
+                           --seconds (default 5; reference: that interval)
   writer-quota             graph-writer vs the emulator's throttling at Microsoft's default quota,
                            windows x --time-scale (default 1: Microsoft's real windows, 3,000 writes
                            per 150 s per app): over one (scaled) 5-minute window, accepted writes/s /
@@ -47,6 +49,8 @@ Benchmarks (run one after another; heavy ones are best run alone with --only):
                            peak RSS (VmHWM) per stage. The writer stops after --seconds (default
                            600) and its time for all ops is projected. Run again with --objects
                            1000000 to see memory per stage stay flat (recorded as scale-1m).
+                           With --node-options / --malloc-arena-max / --transformer-env the run is
+                           recorded beside the uncapped one (scale[-1m]-capped[-fetch]).
 
 Options:
   --only a,b        run only these benchmarks (others keep their earlier results)
@@ -55,6 +59,13 @@ Options:
   --rounds R        alternated rounds of measured vs reference
   --page-size P     LDAP page size (reader-full-read)
   --time-scale T    emulator window scale (writer-quota); 1 = Microsoft's real windows
+  --node-options O  scale: NODE_OPTIONS of the spawned stages, e.g.
+                    "--max-old-space-size=128 --max-semi-space-size=8" (default: Node's defaults)
+  --malloc-arena-max N
+                    scale: MALLOC_ARENA_MAX of the spawned stages (default: glibc's, 8 x cores)
+  --transformer-env K=V
+                    scale: extra environment of the transformer only (repeatable), e.g.
+                    CANOPY_KAFKA__CONSUMER__MAX_BYTES_PER_PARTITION=262144
   --keep-seed       reader-full-read: keep OU=Bench on corp afterwards (default: remove it; on a
                     shared DC 10,000 extra objects make every suite's full read of corp 3x dearer)
   --remove-seed     run nothing: remove OU=Bench and OU=BenchDelta from corp (as many as the DC
@@ -71,6 +82,9 @@ interface Options {
   rounds: number | undefined;
   pageSize: number | undefined;
   timeScale: number | undefined;
+  nodeOptions: string | undefined;
+  mallocArenaMax: number | undefined;
+  transformerEnv: Record<string, string>;
   say: (m: string) => void;
 }
 
@@ -85,7 +99,16 @@ const BENCHMARKS: Record<string, (o: Options) => Promise<BenchResult | BenchResu
     }
   },
   'delta-latency': (o) => deltaLatency({ changes: o.objects ?? 200, pollSeconds: o.seconds ?? 5, say: o.say }),
-  scale: (o) => scale({ objects: o.objects ?? 100_000, writerSeconds: o.seconds ?? 600, quotaMultiplier: 100, say: o.say }),
+  scale: (o) =>
+    scale({
+      objects: o.objects ?? 100_000,
+      writerSeconds: o.seconds ?? 600,
+      quotaMultiplier: 100,
+      nodeOptions: o.nodeOptions,
+      mallocArenaMax: o.mallocArenaMax,
+      transformerEnv: o.transformerEnv,
+      say: o.say,
+    }),
   'writer-quota': (o) => writerQuota({ users: o.objects ?? 5_400, timeScale: o.timeScale ?? 1, say: o.say }),
 };
 
@@ -97,6 +120,9 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     'page-size': { type: 'string' },
     'time-scale': { type: 'string' },
+    'node-options': { type: 'string' },
+    'malloc-arena-max': { type: 'string' },
+    'transformer-env': { type: 'string', multiple: true },
     render: { type: 'boolean' },
     'keep-seed': { type: 'boolean' },
     'remove-seed': { type: 'boolean' },
@@ -115,6 +141,15 @@ function num(v: string | undefined): number | undefined {
     process.exit(2);
   }
   return n;
+}
+const transformerEnv: Record<string, string> = {};
+for (const kv of values['transformer-env'] ?? []) {
+  const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(kv);
+  if (!m) {
+    process.stderr.write(`--transformer-env wants NAME=value, got: ${kv}\n`);
+    process.exit(2);
+  }
+  transformerEnv[m[1]!] = m[2]!;
 }
 if (values['remove-seed']) {
   await removeSeed((m) => process.stderr.write(`${m}\n`));
@@ -156,6 +191,9 @@ for (const name of names) {
       rounds: num(values.rounds),
       pageSize: num(values['page-size']),
       timeScale: num(values['time-scale']),
+      nodeOptions: values['node-options'],
+      mallocArenaMax: num(values['malloc-arena-max']),
+      transformerEnv,
       say: (m) => process.stderr.write(`   ${m}\n`),
     });
     for (const r of Array.isArray(out) ? out : [out]) {

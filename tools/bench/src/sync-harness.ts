@@ -41,7 +41,7 @@ export interface SyncHarness {
   quota: string;
   counters(): Promise<EmulatorCounters>;
   health(): Promise<{ users: number; groups: number }>;
-  startTransformer(): Promise<SpawnedService>;
+  startTransformer(extra?: Record<string, string>): Promise<SpawnedService>;
   startWriter(extra?: Record<string, string>): Promise<SpawnedService>;
   stop(): Promise<void>;
 }
@@ -124,8 +124,8 @@ export async function startSyncHarness(o: { label: string; quotaMultiplier: numb
     quota: em.quota,
     counters: () => admin<EmulatorCounters>('/counters'),
     health: () => admin<{ users: number; groups: number }>('/healthz'),
-    async startTransformer() {
-      const s = await spawnService('transformer', stackEnv({ CANOPY_TOPIC_REFRESH_MS: '1000' }, ns), { timeoutMs: 60_000 });
+    async startTransformer(extra = {}) {
+      const s = await spawnService('transformer', stackEnv({ CANOPY_TOPIC_REFRESH_MS: '1000', ...extra }, ns), { timeoutMs: 60_000 });
       procs.push(s);
       return s;
     },

@@ -16,10 +16,33 @@ function* snapshots(forest: string, users: number, groups: number, membersPerGro
  * each process. The reference for the ratio is the feed itself (Avro encode + Kafka produce of
  * the same snapshots by the bench process): transformer objects/s / feed objects/s.
  */
-export async function scale(o: { objects: number; writerSeconds: number; quotaMultiplier: number; say: (m: string) => void }): Promise<BenchResult> {
+export async function scale(o: {
+  objects: number;
+  writerSeconds: number;
+  quotaMultiplier: number;
+  /** NODE_OPTIONS of the spawned stages (e.g. heap caps); unset: Node's defaults. */
+  nodeOptions?: string;
+  /** MALLOC_ARENA_MAX of the spawned stages; unset: glibc's default (8 x cores). */
+  mallocArenaMax?: number;
+  /** Extra environment of the transformer only (e.g. its Kafka fetch sizes). */
+  transformerEnv?: Record<string, string>;
+  say: (m: string) => void;
+}): Promise<BenchResult> {
   const groups = Math.max(1, Math.round(o.objects / 100));
   const users = o.objects - groups;
   const membersPerGroup = 50;
+  // Caps run under their own result name, so the uncapped figures stay in the report beside them.
+  const stageEnv: Record<string, string> = {
+    ...(o.nodeOptions ? { NODE_OPTIONS: o.nodeOptions } : {}),
+    ...(o.mallocArenaMax ? { MALLOC_ARENA_MAX: String(o.mallocArenaMax) } : {}),
+  };
+  const txEnv = o.transformerEnv ?? {};
+  const capped = Object.keys(stageEnv).length > 0 || Object.keys(txEnv).length > 0;
+  const capsText = [
+    o.nodeOptions ? `NODE_OPTIONS="${o.nodeOptions}"` : '',
+    o.mallocArenaMax ? `MALLOC_ARENA_MAX=${o.mallocArenaMax}` : '',
+    ...Object.entries(txEnv).map(([k, v]) => `transformer ${k}=${v}`),
+  ].filter(Boolean).join(', ');
   const h = await startSyncHarness({ label: 'scale', quotaMultiplier: o.quotaMultiplier, timeScale: 1, partitions: 6 });
   try {
     o.say(`emulator quota: ${h.quota}; namespace ${h.ns}`);
@@ -28,7 +51,7 @@ export async function scale(o: { objects: number; writerSeconds: number; quotaMu
     const feedMs = Date.now() - t0;
     o.say(`fed ${fed} snapshots in ${(feedMs / 1000).toFixed(1)} s`);
 
-    const transformer = await h.startTransformer();
+    const transformer = await h.startTransformer({ ...stageEnv, ...txEnv });
     const t1 = Date.now();
     let ops = 0;
     let lastLog = Date.now();
@@ -45,7 +68,7 @@ export async function scale(o: { objects: number; writerSeconds: number; quotaMu
     const transformerRss = peakRssMiB(transformer.process.pid);
     o.say(`transformer: ${ops} ops in ${(transformerMs / 1000).toFixed(1)} s, peak RSS ${transformerRss.toFixed(0)} MiB`);
 
-    const writer = await h.startWriter();
+    const writer = await h.startWriter(stageEnv);
     const t2 = Date.now();
     let results = 0;
     lastLog = Date.now();
@@ -69,8 +92,8 @@ export async function scale(o: { objects: number; writerSeconds: number; quotaMu
     const txRate = ops / (transformerMs / 1000);
     const maxStageRss = Math.max(transformerRss, writerRss);
     return {
-      name: o.objects >= 1_000_000 ? 'scale-1m' : 'scale',
-      title: `Initial sync at scale: ${o.objects.toLocaleString('en-US')} objects, per stage`,
+      name: `${o.objects >= 1_000_000 ? 'scale-1m' : 'scale'}${capped ? `-capped${Object.keys(txEnv).length ? '-fetch' : ''}` : ''}`,
+      title: `Initial sync at scale: ${o.objects.toLocaleString('en-US')} objects, per stage${capped ? ` (capped: ${capsText})` : " (Node's defaults)"}`,
       unit: 'MiB peak RSS (largest Canopy stage)',
       value: maxStageRss,
       reference: { what: 'feed of the same snapshots (Avro encode + Kafka produce), objects/s; ratio = transformer objects/s / feed objects/s', value: feedRate },
@@ -78,6 +101,7 @@ export async function scale(o: { objects: number; writerSeconds: number; quotaMu
       target: 'each stage <= 256 MB peak RSS at 1,000,000 objects',
       details: {
         objects: fed,
+        'stage memory settings': capped ? capsText : "none (Node's and glibc's defaults)",
         'users / groups / memberships': `${users} / ${groups} / ${groups * membersPerGroup}`,
         'feed s': feedMs / 1000,
         'transformer wall s': transformerMs / 1000,
@@ -97,7 +121,11 @@ export async function scale(o: { objects: number; writerSeconds: number; quotaMu
         'Stages run one after another on a backlog (transformer first, then writer), so wall times are per stage; RSS is /proc/<pid>/status VmHWM of each spawned process.',
         finished ? 'The writer finished every op.' : `The writer was stopped after ${o.writerSeconds} s: its wall time for all ops is projected from the rate reached.`,
       ],
-      command: `scripts/bench --only scale --objects ${o.objects}${o.writerSeconds !== 600 ? ` --seconds ${o.writerSeconds}` : ''}`,
+      command: `scripts/bench --only scale --objects ${o.objects}${o.writerSeconds !== 600 ? ` --seconds ${o.writerSeconds}` : ''}${
+        o.nodeOptions ? ` --node-options "${o.nodeOptions}"` : ''
+      }${o.mallocArenaMax ? ` --malloc-arena-max ${o.mallocArenaMax}` : ''}${Object.entries(txEnv)
+        .map(([k, v]) => ` --transformer-env ${k}=${v}`)
+        .join('')}`,
     };
   } finally {
     await h.stop();
