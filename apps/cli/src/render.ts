@@ -21,6 +21,7 @@ export interface ForestStatusView {
   lag: { transformer: number | null };
   objectsInTenant: number;
   outcomes: Record<string, number>;
+  skipped?: Record<string, number>;
   writes: number;
   failures: number;
   heldDeletes: number;
@@ -39,7 +40,11 @@ export function renderStatus(s: { configVersion: number; forests: ForestStatusVi
     'held deletes': f.heldDeletes,
   }));
   const outcomes = s.forests
-    .map((f) => `  ${f.forest}: ${Object.entries(f.outcomes).map(([k, v]) => `${k.toLowerCase()} ${v}`).join(', ') || 'no results yet'}`)
+    .map((f) => {
+      const line = `  ${f.forest}: ${Object.entries(f.outcomes).map(([k, v]) => `${k.toLowerCase()} ${v}`).join(', ') || 'no results yet'}`;
+      const skips = Object.entries(f.skipped ?? {}).slice(0, 5);
+      return [line, ...skips.map(([why, n]) => `    skipped ${n} x ${why}`)].join('\n');
+    })
     .join('\n');
   return [
     `configuration version ${s.configVersion}; graph-writer lag ${s.lag.graphWriter ?? '-'}`,

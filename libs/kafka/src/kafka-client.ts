@@ -14,6 +14,9 @@ import {
 } from 'kafkajs';
 import { classifyKafkaError } from './kafka-errors.js';
 import { tlsOptions, type KafkaOptions } from './kafka-options.js';
+import { silenceKafkajsNegativeTimeoutWarning } from './kafkajs-timeout-warning.js';
+
+silenceKafkajsNegativeTimeoutWarning();
 
 /**
  * The project's one Kafka wrapper. Nothing else imports kafkajs: kafkajs has had no release since

@@ -56,6 +56,7 @@ interface ForestStatus {
   lag: { transformer: number | null };
   objectsInTenant: number;
   outcomes: Record<string, number>;
+  skipped?: Record<string, number>;
   writes: number;
   failures: number;
   heldDeletes: number;
@@ -175,6 +176,11 @@ async function main(): Promise<number> {
     for (const f of s.forests) {
       say(`    ${f.forest}: objects in tenant ${f.objectsInTenant}, Graph writes ${f.writes}, held deletes ${f.heldDeletes}`);
       say(`      results: ${Object.entries(f.outcomes).map(([k, v]) => `${k.toLowerCase()} ${v}`).join(', ')}`);
+      const skips = Object.entries(f.skipped ?? {});
+      if (skips.length) {
+        say(`      skipped, why (top ${Math.min(5, skips.length)} of ${skips.length} reasons):`);
+        for (const [why, n] of skips.slice(0, 5)) say(`        ${String(n).padStart(6)} x ${why}`);
+      }
     }
     say(`    tenant: ${state.directory.users.length} users, ${state.directory.groups.length} groups; emulator saw ${counters.requests} requests, ${counters.writes} writes, ${counters.throttled.total} answered 429`);
     for (const f of s.forests) {

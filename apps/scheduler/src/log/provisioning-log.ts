@@ -35,8 +35,27 @@ export const logKeys = {
   inTenant: (forest: string) => `log:intenant:${forest}`,
   held: (forest: string) => `log:held:${forest}`,
   failures: (forest: string) => `log:failures:${forest}`,
+  skips: (forest: string) => `log:skips:${forest}`,
   forests: 'log:forests',
 };
+
+/** Status shows this many skip reasons per forest at most; the rest are summed as "other reasons". */
+export const MAX_SKIP_REASONS = 50;
+
+/**
+ * A skip reason without what is particular to one object (DNs, GUIDs, numbers), so that reasons
+ * can be counted: "not synchronized: computer objects are not synchronized (...)" stays whole,
+ * "ou=x,dc=corp excluded" becomes "<dn> excluded".
+ */
+export function skipReasonKind(reason: string | null): string {
+  if (!reason) return '(no reason given)';
+  return reason
+    // A DN's DC components hold no spaces, so a DN ending in DC=... ends where its value does.
+    .replace(/\b(?:(?:CN|OU|O|L)=(?:\\.|[^,;()])*|DC=[\w.-]*)(?:,\s*(?:(?:CN|OU|O|L)=(?:\\.|[^,;()])*|DC=[\w.-]*))*/gi, '<dn>')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
+    .replace(/\d+/g, 'N')
+    .slice(0, 160);
+}
 
 export type ResultListener = (result: SyncResult) => void;
 
@@ -118,6 +137,7 @@ export class ProvisioningLog {
     else if (r.outcome === 'DELETED' || (r.outcome === 'SKIPPED' && r.stage === 'WRITER')) p.srem(logKeys.inTenant(r.forest), member);
     if (r.outcome === 'HELD') p.sadd(logKeys.held(r.forest), member);
     else p.srem(logKeys.held(r.forest), member);
+    if (r.outcome === 'SKIPPED') p.hincrby(logKeys.skips(r.forest), skipReasonKind(r.reason), 1);
     if (r.outcome === 'FAILED') {
       p.lpush(logKeys.failures(r.forest), JSON.stringify(entry));
       p.ltrim(logKeys.failures(r.forest), 0, 199);
@@ -140,6 +160,18 @@ export class ProvisioningLog {
   async counters(forest: string): Promise<Record<string, number>> {
     const raw = await this.redis.hgetall(logKeys.counters(forest));
     return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+  }
+
+  /** Skipped results by reason (normalised), most frequent first; the tail past MAX_SKIP_REASONS is summed. */
+  async skipReasons(forest: string): Promise<Record<string, number>> {
+    const raw = await this.redis.hgetall(logKeys.skips(forest));
+    const sorted = Object.entries(raw)
+      .map(([k, v]) => [k, Number(v)] as const)
+      .sort((a, b) => b[1] - a[1]);
+    const out: Record<string, number> = Object.fromEntries(sorted.slice(0, MAX_SKIP_REASONS));
+    const rest = sorted.slice(MAX_SKIP_REASONS).reduce((n, [, v]) => n + v, 0);
+    if (rest) out['other reasons'] = rest;
+    return out;
   }
 
   async inTenant(forest: string): Promise<number> {

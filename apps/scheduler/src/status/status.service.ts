@@ -14,6 +14,8 @@ export interface ForestStatus {
   lag: { transformer: number | null };
   objectsInTenant: number;
   outcomes: Record<string, number>;
+  /** Skipped results by reason (normalised: no DNs or ids), most frequent first. */
+  skipped: Record<string, number>;
   writes: number;
   failures: number;
   heldDeletes: number;
@@ -108,6 +110,7 @@ export class StatusService {
         lag: { transformer: await this.#lag(CONSUMER_GROUPS.transformer, [adObjectsTopic(forest)]) },
         objectsInTenant: await this.provisioningLog.inTenant(forest),
         outcomes,
+        skipped: await this.provisioningLog.skipReasons(forest),
         writes,
         failures: outcomes.FAILED ?? 0,
         heldDeletes: await this.provisioningLog.held(forest),
