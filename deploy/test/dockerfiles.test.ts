@@ -59,6 +59,18 @@ describe('Dockerfiles', () => {
     });
   }
 
+  it('the transformer and graph-writer images cap their memory (NODE_OPTIONS, MALLOC_ARENA_MAX)', () => {
+    for (const app of ['transformer', 'graph-writer']) {
+      const runtime = parseDockerfile(dockerfile(app)).stages.find((s) => s.name === 'runtime')!;
+      const env = runtime.instructions
+        .filter((i) => i.keyword === 'ENV')
+        .map((i) => i.args)
+        .join(' ');
+      expect(env, app).toContain('NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8"');
+      expect(env, app).toMatch(/(^| )MALLOC_ARENA_MAX=2( |$)/);
+    }
+  });
+
   it('the checker catches what it promises to catch', () => {
     const bad = [
       'FROM node:latest',

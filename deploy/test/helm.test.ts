@@ -137,6 +137,32 @@ describe('default render', () => {
     const writer = named(defaults, 'Deployment', 'canopy-graph-writer');
     expect(writer.spec.template.spec.containers[0].image).toBe('canopy/graph-writer:0.1.0');
   });
+  it('caps the transformer and the writer: NODE_OPTIONS heap caps, 256Mi request, 384Mi limit', () => {
+    for (const name of ['canopy-transformer', 'canopy-graph-writer']) {
+      const c = named(defaults, 'Deployment', name).spec.template.spec.containers[0];
+      expect(envOf(c).NODE_OPTIONS, name).toBe('--max-old-space-size=128 --max-semi-space-size=8');
+      expect(c.resources, name).toEqual({
+        requests: { cpu: '100m', memory: '256Mi' },
+        limits: { memory: '384Mi' },
+      });
+    }
+  });
+  it("nodeOptions '' leaves NODE_OPTIONS to the image", () => {
+    const ms = parseManifests(
+      helmTemplate(tools, [
+        '--set',
+        'transformer.nodeOptions=',
+        '--set',
+        'writer.nodeOptions=--max-old-space-size=200',
+      ]),
+    );
+    expect(
+      envOf(named(ms, 'Deployment', 'canopy-transformer').spec.template.spec.containers[0]).NODE_OPTIONS,
+    ).toBeUndefined();
+    expect(
+      envOf(named(ms, 'Deployment', 'canopy-graph-writer').spec.template.spec.containers[0]).NODE_OPTIONS,
+    ).toBe('--max-old-space-size=200');
+  });
   it('ships the Grafana dashboard with the sidecar label and valid JSON', () => {
     const cm = named(defaults, 'ConfigMap', 'canopy-dashboard');
     expect(cm.metadata.labels?.grafana_dashboard).toBe('1');
