@@ -174,7 +174,7 @@ async function main(): Promise<number> {
     const state = await getJson<{ directory: { users: unknown[]; groups: unknown[] } }>(`${em.adminUrl}/state`);
     const counters = await getJson<{ writes: number; requests: number; throttled: { total: number } }>(`${em.adminUrl}/counters`);
     for (const f of s.forests) {
-      say(`    ${f.forest}: objects in tenant ${f.objectsInTenant}, Graph writes ${f.writes}, held deletes ${f.heldDeletes}`);
+      say(`    ${f.forest}: ${f.objectsInTenant} objects in scope and in the tenant, ${f.failures} failed, ${f.heldDeletes} deletes held; Graph writes ${f.writes}`);
       say(`      results: ${Object.entries(f.outcomes).map(([k, v]) => `${k.toLowerCase()} ${v}`).join(', ')}`);
       const skips = Object.entries(f.skipped ?? {});
       if (skips.length) {

@@ -28,7 +28,8 @@ export async function applyDelete(ctx: ApplyContext, run: OpRun, target?: { id?:
   }
   if (!t.id) {
     await ctx.applied.clear(kind, op.sourceAnchor);
-    return { outcome: 'SKIPPED', entraId: null, reason: 'not in Entra', changedProperties: [] };
+    // Keep why the object is being removed (e.g. "out of scope (ou-exclude): ... excluded"): the admin reads it.
+    return { outcome: 'SKIPPED', entraId: null, reason: op.reason ? `not in Entra, nothing to delete (${op.reason})` : 'not in Entra', changedProperties: [] };
   }
   const prev = await ctx.applied.get(kind, op.sourceAnchor);
   try {
