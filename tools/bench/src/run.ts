@@ -112,7 +112,12 @@ const BENCHMARKS: Record<string, (o: Options) => Promise<BenchResult | BenchResu
   'writer-quota': (o) => writerQuota({ users: o.objects ?? 5_400, timeScale: o.timeScale ?? 1, say: o.say }),
 };
 
+// Option values that start with a dash (--node-options "--max-old-space-size=128") are taken as
+// values: parseArgs alone would call them ambiguous unless written --node-options=...
+const DASHED_VALUES = new Set(['--node-options']);
+const argv = process.argv.slice(2).flatMap((a, i, all) => (DASHED_VALUES.has(all[i - 1] ?? '') ? [] : DASHED_VALUES.has(a) && all[i + 1] !== undefined ? [`${a}=${all[i + 1]}`] : [a]));
 const { values } = parseArgs({
+  args: argv,
   options: {
     only: { type: 'string' },
     objects: { type: 'string' },
