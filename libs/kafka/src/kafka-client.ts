@@ -449,28 +449,41 @@ export class KafkaAdmin {
     return all.filter((t) => this.ns.owns(t)).map((t) => this.ns.from(t));
   }
 
-  /** Create the topics that do not exist yet; existing ones are left as they are. */
+  /**
+   * Create the topics that do not exist yet; existing ones are left as they are. A broker that has
+   * just started, or a loaded one, may time out creating many topics at once (kafkajs waits 5 s by
+   * default): retriable failures are retried for up to ~1 minute before a service's boot fails.
+   */
   async ensureTopics(topics: TopicToCreate[]): Promise<string[]> {
     await this.#connect();
     const existing = new Set(await this.listTopics());
     const missing = topics.filter((t) => !existing.has(t.name));
     if (!missing.length) return [];
-    try {
-      await this.admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({
-          topic: this.ns.to(t.name),
-          numPartitions: t.partitions,
-          replicationFactor: t.replicationFactor ?? -1,
-          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
-        })),
-      });
-    } catch (err) {
-      // Another replica may have created it meanwhile: that is fine.
-      const again = new Set(await this.listTopics());
-      if (missing.some((t) => !again.has(t.name))) throw classifyKafkaError(err, 'create topics failed');
+    for (let attempt = 1; ; attempt++) {
+      const have = new Set(await this.listTopics());
+      const todo = missing.filter((t) => !have.has(t.name));
+      if (!todo.length) return missing.map((t) => t.name);
+      try {
+        await this.admin.createTopics({
+          waitForLeaders: true,
+          timeout: 30_000,
+          topics: todo.map((t) => ({
+            topic: this.ns.to(t.name),
+            numPartitions: t.partitions,
+            replicationFactor: t.replicationFactor ?? -1,
+            configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        });
+        return missing.map((t) => t.name);
+      } catch (err) {
+        // Another replica may have created them meanwhile: that is fine.
+        const again = new Set(await this.listTopics());
+        if (todo.every((t) => again.has(t.name))) return missing.map((t) => t.name);
+        const e = classifyKafkaError(err, `create topics failed (${todo.filter((t) => !again.has(t.name)).length} of ${todo.length} missing)`);
+        if (!e.retriable || attempt >= 6) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 10_000)));
+      }
     }
-    return missing.map((t) => t.name);
   }
 
   async deleteTopics(names: string[]): Promise<void> {

@@ -1,8 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(new URL('../../..', import.meta.url).pathname);
+
+/** The last lines of a process log (its error record, usually), for an error message. */
+export function logTail(logFile: string, lines = 6, maxChars = 1500): string {
+  try {
+    const text = readFileSync(logFile, 'utf8').trimEnd();
+    return text.split('\n').slice(-lines).join('\n').slice(-maxChars) || '(empty log)';
+  } catch (err) {
+    return `(log unreadable: ${(err as Error).message})`;
+  }
+}
 
 export interface ManagedProcess {
   name: string;
@@ -34,9 +44,12 @@ export class ProcessGroup {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-    const exited = new Promise<number | string>((res) => child.once('exit', (code, signal) => res(code ?? signal ?? -1)));
+    // Both streams into one file: neither may end it while the other still writes.
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    const exited = new Promise<number | string>((res) =>
+      child.once('close', (code, signal) => log.end(() => res(code ?? signal ?? -1))),
+    );
     const proc: ManagedProcess = { name, child, logFile, exited };
     this.#procs.push(proc);
     return proc;
@@ -69,7 +82,8 @@ export class ProcessGroup {
       proc.child.stdout!.on('data', onData);
       void proc.exited.then((code) => {
         clearTimeout(timer);
-        rej(new Error(`${name} exited (${code}) before listening (log: ${proc.logFile})`));
+        // The cause is in the log's last lines: say it here, where CI shows it.
+        rej(new Error(`${name} exited (${code}) before listening (log: ${proc.logFile}); it said: ${logTail(proc.logFile)}`));
       });
     });
     return proc;
