@@ -4,7 +4,7 @@ import { GraphWriterModule } from './graph-writer.module.js';
 
 export const HELP = `
 Consumes canopy.entra.ops and writes to Microsoft Graph within the tenant's write quota (one
-token bucket in Redis shared by every replica); emits one result per op on canopy.sync.results,
+sliding-window write log in Redis shared by every replica); emits one result per op on canopy.sync.results,
 holds mass deletes for approval (APPROVE_DELETES / REJECT_DELETES on canopy.control).
 Tenant, Graph endpoints, quota, delete threshold and soft match come from canopy.config.
 

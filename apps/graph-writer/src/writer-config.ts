@@ -47,10 +47,8 @@ export const writerConfigSchema = z.object({
       maxRetryTime: duration().default(300_000),
       /** After a create with an uncertain outcome, wait this long for Graph's replication before creating again. */
       replicationWait: duration().default(5_000),
-      /** Share of the documented quota the bucket hands out (margin for other writers of the app). */
-      quotaSafety: z.coerce.number().min(0.1).max(1).default(0.95),
-      /** Share of the window's quota allowed as an instant burst. */
-      burstFraction: z.coerce.number().min(0).max(0.5).default(0.05),
+      /** Share of the documented quota the shared write quota grants in every window (margin for other writers of the app). */
+      quotaSafety: z.coerce.number().min(0.1).max(1).default(0.97),
       /** Redis key prefix. */
       redisPrefix: z.string().default('canopy:gw'),
       instanceId: z.string().optional(),

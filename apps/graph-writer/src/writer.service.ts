@@ -18,7 +18,8 @@ import { GraphClient } from './graph/graph-client.js';
 import { GraphReader } from './graph/graph-reader.js';
 import { TokenProvider } from './graph/token-provider.js';
 import { ThrottleGate } from './rate/throttle-gate.js';
-import { TokenBucket, bucketParams, sleep } from './rate/token-bucket.js';
+import { sleep } from './rate/sleep.js';
+import { WriteQuota, windowLimits } from './rate/write-quota.js';
 import { ResultPublisher, errorInfoOf, makeDeadLetter, makeResult } from './results/result-publisher.js';
 import { AnchorIndex, ensureAnchorExtension } from './state/anchor-index.js';
 import { AppliedState } from './state/applied-state.js';
@@ -72,7 +73,7 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
   #producer: KafkaProducer | undefined;
   #tokens: TokenProvider | undefined;
   #executor: BatchExecutor | undefined;
-  #bucket: TokenBucket | undefined;
+  #quota: WriteQuota | undefined;
   #ctx: ApplyContext | undefined;
   #results: ResultPublisher | undefined;
   #guard: DeleteGuard | undefined;
@@ -92,13 +93,14 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
       writes: metrics.counter('writes_total', 'Graph writes issued (each request in a $batch counts one; retries included)'),
       requests: metrics.counter('requests_total', 'Graph requests answered, by method and status ($batch items one by one under their own method; the $batch envelopes as BATCH)', ['method', 'status']),
       throttled: metrics.counter('throttled_total', 'Graph 429 answers (each pauses every replica for its Retry-After)'),
-      tokens: metrics.gauge('quota_tokens_available', 'Write tokens left in the shared bucket after the last grant'),
+      tokens: metrics.gauge('quota_tokens_available', 'Writes the shared sliding-window quota can still grant now (min over its windows)'),
       held: metrics.gauge('held_deletes', 'Deletes held by accidental-delete protection, awaiting approval'),
       lag: metrics.gauge('consumer_lag', 'Entra operations not yet consumed (this replica\'s partitions, as of its last batch)', ['topic']),
       results: metrics.counter('results_total', 'Op results published, by outcome', ['outcome']),
       latency: metrics.histogram('write_latency_seconds', 'Time from taking an op that writes to its durable result', [], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]),
     };
     (this.#m.held as unknown as { collect: () => void }).collect = () => this.#m.held.set(this.#guard?.count() ?? 0);
+    (this.#m.tokens as unknown as { collect: () => Promise<void> }).collect = () => this.#quotaAvailable();
     (this.#m.lag as unknown as { collect: () => void }).collect = () => setLag(this.#m.lag, this.#ops?.lag() ?? []);
   }
 
@@ -166,7 +168,7 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.#ops.run((batch, ctx) => this.#onOps(batch, ctx));
     this.readiness.set('writer', true);
     this.log.info(
-      { instanceId: this.instanceId, tenant: this.#tenantId(), graph: this.#global.graph.baseUrl, bucket: this.#bucket!.params, anchorProperty: this.#anchorProperty },
+      { instanceId: this.instanceId, tenant: this.#tenantId(), graph: this.#global.graph.baseUrl, quota: this.#quota!.limits, anchorProperty: this.#anchorProperty },
       'graph-writer consuming',
     );
   }
@@ -177,6 +179,22 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
 
   #clientId(): string {
     return this.#cfg!.graph.clientId ?? this.#global!.graph.clientId;
+  }
+
+  /** At scrape time: what the shared quota can grant now (a slow or failing Redis keeps the last value). */
+  async #quotaAvailable(): Promise<void> {
+    const quota = this.#quota;
+    if (!quota) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 1_000, undefined)));
+    try {
+      const v = await Promise.race([quota.available(), timeout]);
+      if (v !== undefined) this.#m.tokens.set(v);
+    } catch {
+      // keep the last value
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #followConfig(): Promise<void> {
@@ -200,7 +218,7 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
     const prev = this.#global!;
     this.#global = g;
     const cfg = this.#cfg!;
-    this.#bucket?.setParams(bucketParams(g.quota, cfg.writer.quotaSafety, cfg.writer.burstFraction), g.quota.window);
+    this.#quota?.setParams(windowLimits(g.quota, cfg.writer.quotaSafety));
     if (prev.graph.baseUrl !== g.graph.baseUrl || prev.graph.authorityHost !== g.graph.authorityHost || prev.graph.clientId !== g.graph.clientId || prev.tenant.id !== g.tenant.id) {
       this.log.warn('the Graph endpoint, tenant or app changed in the global configuration: restart the writer to apply it');
     }
@@ -231,13 +249,13 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
     );
     const redis = this.#redis!;
     const prefix = `${cfg.writer.redisPrefix}:${tenantId}`;
-    const bucketPrefix = `${prefix}:${clientId}`;
-    this.#bucket = new TokenBucket(redis, bucketPrefix, bucketParams(g.quota, cfg.writer.quotaSafety, cfg.writer.burstFraction), g.quota.window);
-    const gate = new ThrottleGate(redis, this.#bucket.pauseKey);
+    const quotaPrefix = `${prefix}:${clientId}`;
+    this.#quota = new WriteQuota(redis, quotaPrefix, windowLimits(g.quota, cfg.writer.quotaSafety));
+    const gate = new ThrottleGate(redis, this.#quota.pauseKey);
     const reader = new GraphReader(graph, gate, this.log, () => this.#m.throttled.inc());
     this.#executor = new BatchExecutor(
       graph,
-      this.#bucket,
+      this.#quota,
       gate,
       {
         lingerMs: cfg.writer.batchLinger,

@@ -2,13 +2,13 @@ import { CanopyError, RetriableError } from '@canopy/errors';
 import type { Logger } from '@canopy/logger';
 import type { GraphClient, GraphHttpResponse } from '../graph/graph-client.js';
 import { classifyGraphResponse, classifyTransportError } from '../graph/graph-errors.js';
-import { MAX_BATCH, type TokenBucket } from '../rate/token-bucket.js';
+import { MAX_BATCH, type WriteQuota } from '../rate/write-quota.js';
 import type { ThrottleGate } from '../rate/throttle-gate.js';
 
 /**
  * Every Graph write goes through here. Requests from many ops are packed into `$batch` calls of
  * at most 20 (a batch adds no quota but saves round trips); each batch takes one token per
- * request from the shared bucket before it is sent. Graph answers every item on its own: items
+ * request from the shared write quota before it is sent. Graph answers every item on its own: items
  * that succeeded are done, items that were throttled or hit a transient error are sent again
  * (alone, in a later batch), a 429 pauses every replica for its Retry-After.
  *
@@ -121,7 +121,7 @@ export class BatchExecutor {
 
   constructor(
     private readonly graph: GraphClient,
-    private readonly bucket: TokenBucket,
+    private readonly quota: WriteQuota,
     private readonly gate: ThrottleGate,
     private readonly options: BatchExecutorOptions,
     private readonly log: Logger,
@@ -193,8 +193,8 @@ export class BatchExecutor {
   async #send(units: Unit[]): Promise<void> {
     const { requests, index } = batchBody(units);
     try {
-      const grant = await this.bucket.acquire(requests.length, { signal: this.#abort.signal });
-      this.options.onTokens?.(grant.tokens);
+      const grant = await this.quota.acquire(requests.length, { signal: this.#abort.signal });
+      this.options.onTokens?.(grant.available);
     } catch (err) {
       for (const u of units) u.reject(new RetriableError('writer stopped before the write was sent', { type: 'Writer.Stopping', cause: err }));
       return;

@@ -1,7 +1,7 @@
 import { CanopyError, RetriableError } from '@canopy/errors';
 import { isOutcomeUncertain } from '../graph/graph-errors.js';
 import { query } from '../graph/graph-client.js';
-import { sleep } from '../rate/token-bucket.js';
+import { sleep } from '../rate/sleep.js';
 import { chunk, diffMembers } from '../state/applied-state.js';
 import { SCAN_THRESHOLD } from '../state/anchor-index.js';
 import type { ApplyContext, OpRun } from './apply-context.js';

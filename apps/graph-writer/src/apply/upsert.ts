@@ -4,7 +4,7 @@ import { CanopyError, ConflictError, RetriableError } from '@canopy/errors';
 import { isSyncOnly } from '@canopy/sync-rules';
 import { odataString, query } from '../graph/graph-client.js';
 import { isOutcomeUncertain } from '../graph/graph-errors.js';
-import { sleep } from '../rate/token-bucket.js';
+import { sleep } from '../rate/sleep.js';
 import type { EntraKind } from '../state/anchor-index.js';
 import { desiredStateHash, diffProperties, type AppliedRecord } from '../state/applied-state.js';
 import { CONTACT_SKIP, MAIL_GROUP_SKIP, kindOf, type ApplyContext, type ApplyOutcome, type OpRun } from './apply-context.js';

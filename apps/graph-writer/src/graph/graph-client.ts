@@ -9,7 +9,7 @@ import type { AccessTokenSource } from './token-provider.js';
  * (status, headers, JSON body) whatever the status, and classifies only transport failures.
  *
  * The middleware chain is authentication + HTTP only: retries are the writer's business (its
- * quota bucket and its global pause must see every 429), so the SDK's RetryHandler is left out.
+ * write quota and its global pause must see every 429), so the SDK's RetryHandler is left out.
  * `customHosts` always names the configured host: without it the SDK silently sends requests to a
  * non-Microsoft host (national cloud proxies, the emulator) with no Authorization header.
  */

@@ -1,13 +1,13 @@
 import { CanopyError } from '@canopy/errors';
 import type { Logger } from '@canopy/logger';
-import { sleep } from '../rate/token-bucket.js';
+import { sleep } from '../rate/sleep.js';
 import type { ThrottleGate } from '../rate/throttle-gate.js';
 import type { GraphClient } from './graph-client.js';
 import { classifyGraphResponse } from './graph-errors.js';
 
 /**
  * Reads (lookups by anchor, current values, members). They cost resource units, not write quota,
- * so they take no bucket token, but they respect the shared pause and set it on a 429.
+ * so they take nothing from the shared write quota, but they respect the shared pause and set it on a 429.
  */
 export class GraphReader {
   constructor(

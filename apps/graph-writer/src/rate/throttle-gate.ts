@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 
 /**
  * A 429 pauses every replica: the Retry-After is written to one Redis key (with that TTL) that
- * the token bucket checks on every acquire. A longer pause never gets shortened by a shorter one.
+ * the write quota checks on every acquire. A longer pause never gets shortened by a shorter one.
  * Usage keeps counting at Graph while throttled, so nobody may retry early.
  */
 const PAUSE = `
@@ -33,7 +33,7 @@ export class ThrottleGate {
     return ttl > 0 ? ttl : 0;
   }
 
-  /** Wait while paused (for reads, which take no write token). */
+  /** Wait while paused (for reads, which take nothing from the write quota). */
   async waitOpen(signal?: AbortSignal): Promise<void> {
     for (let left = await this.remaining(); left > 0; left = await this.remaining()) {
       await new Promise<void>((resolve, reject) => {
