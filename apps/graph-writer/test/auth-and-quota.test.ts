@@ -170,6 +170,27 @@ describe('the shared write quota (sliding-window log) on real Redis', () => {
     expect(Number(await a.get(small.grantedKey))).toBe(12);
   });
 
+  it('settle re-stamps a grant with the answer time: it leaves every window that much later', async () => {
+    const q = new WriteQuota(a, `${prefix}:settle`, [
+      { limit: 10, windowMs: 500 },
+      { limit: 100, windowMs: 1_000 },
+    ]);
+    const g = await q.tryAcquire(10);
+    expect(g.members).toHaveLength(1);
+    await new Promise((res) => setTimeout(res, 200));
+    const at = await q.settle(g);
+    expect(at - g.at).toBeGreaterThanOrEqual(190);
+    expect(Number(await a.zscore(q.windowKey(0), g.members[0]!))).toBe(at);
+    expect(Number(await a.zscore(q.windowKey(1), g.members[0]!))).toBe(at);
+    const r = await q.tryAcquire(1);
+    expect(r).toMatchObject({ granted: false, waitMs: at + 500 - r.at, available: 0 });
+    // Settling twice counts nothing twice.
+    await q.settle(g);
+    expect(await q.available()).toBe(0);
+    await new Promise((res) => setTimeout(res, 750));
+    expect(await q.available()).toBe(10);
+  });
+
   it('a pause set by one replica (429) blocks every replica until it expires', async () => {
     const limits: WindowLimit[] = [
       { limit: 10_000, windowMs: 1_000 },

@@ -2,13 +2,13 @@ import { CanopyError, RetriableError } from '@canopy/errors';
 import type { Logger } from '@canopy/logger';
 import type { GraphClient, GraphHttpResponse } from '../graph/graph-client.js';
 import { classifyGraphResponse, classifyTransportError } from '../graph/graph-errors.js';
-import { MAX_BATCH, type WriteQuota } from '../rate/write-quota.js';
+import { MAX_BATCH, type AcquireResult, type WriteQuota } from '../rate/write-quota.js';
 import type { ThrottleGate } from '../rate/throttle-gate.js';
 
 /**
  * Every Graph write goes through here. Requests from many ops are packed into `$batch` calls of
  * at most 20 (a batch adds no quota but saves round trips); each batch takes one token per
- * request from the shared write quota before it is sent. Graph answers every item on its own: items
+ * request from the shared write quota before it is sent (and settles it once answered). Graph answers every item on its own: items
  * that succeeded are done, items that were throttled or hit a transient error are sent again
  * (alone, in a later batch), a 429 pauses every replica for its Retry-After.
  *
@@ -192,8 +192,9 @@ export class BatchExecutor {
 
   async #send(units: Unit[]): Promise<void> {
     const { requests, index } = batchBody(units);
+    let grant: AcquireResult;
     try {
-      const grant = await this.quota.acquire(requests.length, { signal: this.#abort.signal });
+      grant = await this.quota.acquire(requests.length, { signal: this.#abort.signal });
       this.options.onTokens?.(grant.available);
     } catch (err) {
       for (const u of units) u.reject(new RetriableError('writer stopped before the write was sent', { type: 'Writer.Stopping', cause: err }));
@@ -210,6 +211,9 @@ export class BatchExecutor {
       const e = classifyTransportError(err, 'POST /$batch', true);
       for (const u of units) this.#retryOrFail(u, 0, e, true);
       return;
+    } finally {
+      // Graph has counted these writes by now: they stay in the quota's windows from here.
+      this.quota.settle(grant).catch((err: unknown) => this.log.warn({ err: String(err) }, 'could not settle a write-quota grant'));
     }
     const envelopeError = classifyGraphResponse(res.status, res.headers, res.body, 'POST /$batch');
     if (envelopeError) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { takeFromWindows, windowLimits, type Grant, type WindowLimit } from './write-quota.js';
+import { settleInWindows, takeFromWindows, windowLimits, type Grant, type WindowLimit } from './write-quota.js';
 
 const QUOTA = { writesPerWindow: 3000, window: 150_000, tenantWritesPerFiveMinutes: 18_000 };
 
@@ -109,6 +109,67 @@ describe('sliding-window log arithmetic (model of the Lua script)', () => {
     // Only the grants still inside each window are kept: (1000, 2000] and (0, 2000].
     expect(s.logs[0]!.map((g) => g.at)).toEqual([2_000]);
     expect(s.logs[1]!.map((g) => g.at)).toEqual([1_000, 2_000]);
+  });
+
+  it('a settled grant stays in the window until its answer time + window', () => {
+    let s = takeFromWindows([], 0, 10, one);
+    const logs = settleInWindows(s.logs, { at: 0, n: 10 }, 300);
+    expect(logs[0]).toEqual([{ at: 300, n: 10 }]);
+    expect(takeFromWindows(logs, 1_000, 1, one)).toMatchObject({ granted: false, waitMs: 300 });
+    s = takeFromWindows(logs, 1_300, 10, one);
+    expect(s.granted).toBe(true);
+    // Settled after it had left the log: put back (in time order).
+    const back = settleInWindows([[{ at: 1_300, n: 10 }]], { at: 0, n: 2 }, 1_200);
+    expect(back[0]).toEqual([
+      { at: 1_200, n: 2 },
+      { at: 1_300, n: 10 },
+    ]);
+  });
+
+  it('with answers arriving late, the windows Graph counts in (between grant and answer) never exceed the limit', () => {
+    const limits: WindowLimit[] = [
+      { limit: 50, windowMs: 1_000 },
+      { limit: 120, windowMs: 3_000 },
+    ];
+    for (const seed of [7, 8, 9, 10, 11]) {
+      const rand = rng(seed);
+      let logs: Grant[][] = [];
+      const pending: Array<{ grant: Grant; answeredAt: number }> = [];
+      const counted: Grant[] = [];
+      let now = 0;
+      let bare: Grant[][] = [];
+      const bareCounted: Grant[] = [];
+      while (now < 60_000) {
+        now += Math.floor(rand() * 40);
+        pending.sort((x, y) => x.answeredAt - y.answeredAt);
+        while (pending.length && pending[0]!.answeredAt <= now) {
+          const p = pending.shift()!;
+          logs = settleInWindows(logs, p.grant, p.answeredAt);
+        }
+        const n = 1 + Math.floor(rand() * 20);
+        // The request's latency; Graph counts each write somewhere between grant and answer.
+        const latency = Math.floor(rand() * 300);
+        const r = takeFromWindows(logs, now, n, limits);
+        if (r.granted) {
+          logs = r.logs;
+          pending.push({ grant: { at: now, n }, answeredAt: now + latency });
+          for (let i = 0; i < n; i++) counted.push({ at: now + Math.floor(rand() * (latency + 1)), n: 1 });
+        } else {
+          logs = r.logs;
+        }
+        // The same run without settling, for contrast.
+        const rb = takeFromWindows(bare, now, n, limits);
+        bare = rb.logs;
+        if (rb.granted) for (let i = 0; i < n; i++) bareCounted.push({ at: now + Math.floor(rand() * (latency + 1)), n: 1 });
+      }
+      counted.sort((x, y) => x.at - y.at);
+      bareCounted.sort((x, y) => x.at - y.at);
+      for (const l of limits) expect(maxInAnyWindow(counted, l.windowMs)).toBeLessThanOrEqual(l.limit);
+      // Without settle, Graph's windows do overflow (what the writer saw as 429s).
+      expect(Math.max(...limits.map((l) => maxInAnyWindow(bareCounted, l.windowMs) - l.limit))).toBeGreaterThan(0);
+      const total = counted.reduce((s, g) => s + g.n, 0);
+      expect(total).toBeGreaterThan(0.85 * 120 * (now / 3_000));
+    }
   });
 
   it('in a randomized run no window ever holds more than its limit, and a wait is exact', () => {

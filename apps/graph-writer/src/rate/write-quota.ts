@@ -14,6 +14,15 @@ import { sleep } from './sleep.js';
  * C + r*W through in any window W, so the steady rate must sit below the limit by the burst), the
  * log can hand out the whole safe limit in every window.
  *
+ * Graph counts a write when it processes it, some time between our grant and its answer (a
+ * $batch's items one after the other; under load that is hundreds of ms or more). A log stamped
+ * only with grant times would let a new grant through the moment an old one leaves our window
+ * while Graph, which counted that old write later, still holds it in its own: with a full window
+ * that is a 429. So once a request is answered (or given up on), `settle` re-stamps its grant with
+ * the answer time, the latest moment Graph can have counted it. Every write Graph counts in any
+ * window (T - W, T] was then still in the log when the last of them was granted, so the fleet
+ * stays within the limit in Graph's windows too; the price is one request latency per window.
+ *
  * Trim, count, check and record happen in one Lua script on Redis' own clock (TIME), so replicas
  * with skewed clocks share one arithmetic. A pause key set after a 429 (see ThrottleGate) makes
  * every acquire wait, on every replica, until Retry-After has passed.
@@ -97,11 +106,25 @@ export function takeFromWindows(logs: ReadonlyArray<readonly Grant[]>, now: numb
 }
 
 /**
+ * Model of settle(): the grant recorded at `grant.at` is re-stamped `now` in every log (put back
+ * if it had left it), keeping each log in time order.
+ */
+export function settleInWindows(logs: ReadonlyArray<readonly Grant[]>, grant: Grant, now: number): Grant[][] {
+  return logs.map((log) => {
+    const i = log.findIndex((g) => g.at === grant.at && g.n === grant.n);
+    const rest = i >= 0 ? [...log.slice(0, i), ...log.slice(i + 1)] : [...log];
+    const at = rest.findIndex((g) => g.at > now);
+    rest.splice(at < 0 ? rest.length : at, 0, { at: now, n: grant.n });
+    return rest;
+  });
+}
+
+/**
  * KEYS: pause, granted, then per window its log (ZSET) and its running sum.
  * ARGV: n (0 = only look), ttl ms, member id, then per window limit and window ms.
  * Members are "<ms>:<id>:<n>"; the running sum is the sum of the n of the log's members (rebuilt
  * from the log when it is missing, reset when the log is gone).
- * Returns {granted, paused, available, waitMs, now}.
+ * Returns {granted, paused, available, waitMs, now, member}.
  */
 const QUOTA = `
 local t = redis.call('TIME')
@@ -165,9 +188,10 @@ for i = 1, nwin do
   end
 end
 local granted = 0
+local member = ''
 if n > 0 and wait == 0 then
   granted = 1
-  local member = string.format('%d:%s:%d', now, ARGV[3], n)
+  member = string.format('%d:%s:%d', now, ARGV[3], n)
   for i = 1, nwin do
     redis.call('ZADD', KEYS[1 + 2 * i], now, member)
     redis.call('PEXPIRE', KEYS[1 + 2 * i], ttl)
@@ -186,11 +210,39 @@ for i = 1, nwin do
   if available == nil or left < available then available = left end
 end
 if available == nil or available < 0 then available = 0 end
-return {granted, 0, available, wait, now}
+return {granted, 0, available, wait, now, member}
+`;
+
+/**
+ * Re-stamp granted members with Redis' time now (the request was answered): they stay in every
+ * window until then + window. A member already trimmed is put back (and counted again).
+ * KEYS: per window its log and its running sum. ARGV: ttl ms, then the members.
+ */
+const SETTLE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+for i = 1, #KEYS / 2 do
+  local log = KEYS[2 * i - 1]
+  local sumKey = KEYS[2 * i]
+  for j = 2, #ARGV do
+    local m = ARGV[j]
+    local known = redis.call('ZSCORE', log, m)
+    redis.call('ZADD', log, now, m)
+    if not known and redis.call('EXISTS', sumKey) == 1 then
+      redis.call('INCRBY', sumKey, tonumber(string.match(m, ':(%d+)$')) or 1)
+    end
+  end
+  redis.call('PEXPIRE', log, ttl)
+  if redis.call('EXISTS', sumKey) == 1 then redis.call('PEXPIRE', sumKey, ttl) end
+end
+return now
 `;
 
 export interface AcquireResult {
   granted: boolean;
+  /** The log members of this grant (several when acquire took it in parts), for settle(). */
+  members: string[];
   /** Writes the quota can still grant (min over the windows), after this grant if granted. */
   available: number;
   waitMs: number;
@@ -251,13 +303,28 @@ export class WriteQuota {
       if (r.granted) {
         if (n > want) {
           // More than a window's limit at once (only with a tiny quota): take the rest in parts.
-          return this.acquire(n - want, options);
+          const rest = await this.acquire(n - want, options);
+          return { ...rest, members: [...r.members, ...rest.members] };
         }
         return r;
       }
       options.onWait?.(r);
       await sleep(Math.min(Math.max(r.waitMs, 5), 30_000), options.signal);
     }
+  }
+
+  /**
+   * The requests of this grant were answered (or given up on): from now on Graph has counted
+   * them, so they stay in every window until now + window. Returns Redis' time of the stamp.
+   */
+  async settle(grant: Pick<AcquireResult, 'members'>): Promise<number> {
+    if (grant.members.length === 0) return 0;
+    const keys = this.#limits.flatMap((_, i) => [this.windowKey(i), `${this.windowKey(i)}:sum`]);
+    return Number(await this.redis.eval(SETTLE, keys.length, ...keys, String(this.#ttl()), ...grant.members));
+  }
+
+  #ttl(): number {
+    return Math.max(1_000, 2 * Math.max(...this.#limits.map((l) => l.windowMs)));
   }
 
   /** Writes the quota could grant now: min over the windows of limit - grants in the window. */
@@ -267,12 +334,12 @@ export class WriteQuota {
 
   async #run(n: number): Promise<AcquireResult> {
     const limits = this.#limits;
-    const ttl = Math.max(1_000, 2 * Math.max(...limits.map((l) => l.windowMs)));
+    const ttl = this.#ttl();
     const keys = [this.pauseKey, this.grantedKey, ...limits.flatMap((_, i) => [this.windowKey(i), `${this.windowKey(i)}:sum`])];
     seq = (seq + 1) % 1e9;
     const args = [String(n), String(ttl), `${INSTANCE}-${seq}`, ...limits.flatMap((l) => [String(l.limit), String(l.windowMs)])];
-    const res = (await this.redis.eval(QUOTA, keys.length, ...keys, ...args)) as [number, number, number, number, number];
-    return { granted: res[0] === 1, paused: res[1] === 1, available: Number(res[2]), waitMs: Number(res[3]), at: Number(res[4]) };
+    const res = (await this.redis.eval(QUOTA, keys.length, ...keys, ...args)) as [number, number, number, number, number, string];
+    return { granted: res[0] === 1, paused: res[1] === 1, available: Number(res[2]), waitMs: Number(res[3]), at: Number(res[4]), members: res[0] === 1 ? [String(res[5])] : [] };
   }
 }
 
