@@ -156,7 +156,7 @@ const panels = [
   ),
   row('Graph quota and safety', 39),
   ts(
-    'Write tokens available (shared bucket)',
+    'Writes the quota can still grant (shared, min over windows)',
     [[`min(canopy_graph_writer_quota_tokens_available{${sel}})`, 'tokens']],
     { x: 0, y: 40, w: 8 },
   ),
