@@ -253,7 +253,7 @@ async function joinWaitingGroup(ctx: ApplyContext, run: OpRun, anchor: string, g
   for (let attempt = 0; ; attempt++) {
     try {
       await ctx.executor.submit(
-        { method: 'PATCH', path: `/groups/${groupId}`, body: { 'members@odata.bind': [ctx.graph.url(`/directoryObjects/${id}`)] }, idempotent: false },
+        { method: 'PATCH', path: `/groups/${groupId}`, body: { 'members@odata.bind': [ctx.graph.url(`/directoryObjects/${id}`)] }, idempotent: false, addsMemberTo: groupId },
         run.meter,
       );
       return 'joined';
