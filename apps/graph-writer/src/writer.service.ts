@@ -391,7 +391,9 @@ export class WriterService implements OnApplicationBootstrap, OnModuleDestroy {
         if (e.retriable && elapsed < this.#cfg!.writer.maxRetryTime) {
           const delay = e.nextRetryDelayMs ?? Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
           this.log.warn({ anchor: op.sourceAnchor, opId: op.opId, attempt, delayMs: delay, err: e.toJSON() }, 'op failed, retrying with fresh lookups');
-          run.fresh = true;
+          // A waiting group the object could not join yet: the object itself is written, so the
+          // retry needs no fresh lookups (it takes the unchanged path, which joins the groups).
+          if (e.type !== 'Writer.WaitingGroup') run.fresh = true;
           await sleep(delay);
           if (this.#stopping) return undefined;
           continue;

@@ -204,6 +204,29 @@ describe('graph-writer against the Graph emulator', () => {
     expect((await graph('GET', `/groups/${r.entraId}/members?$select=id&$top=999`)).body.value).toHaveLength(27);
   });
 
+  it('a member written after its group joins it, even when Graph has not replicated it yet (404 on the add)', async () => {
+    const late = anchorOf('late-member');
+    const g = groupOp(anchorOf('waiting-group'), [late]);
+    await sendOps(env, [g]);
+    const rg = await resultFor(env, g, 60_000);
+    expect(rg.outcome).toBe('CREATED');
+    expect(rg.reason).toContain('1 member(s) not in Entra yet');
+    // New objects now take 1.5 s to become readable: the add of the new user answers 404 first.
+    await em.admin('PATCH', '/config', { replicationLagMs: 1500 });
+    try {
+      const u = userOp(em, late);
+      await sendOps(env, [u]);
+      const ru = await resultFor(env, u, 60_000);
+      expect(ru.outcome).toBe('CREATED');
+      expect(ru.reason).toContain('added to 1 group(s) that were waiting for it');
+      await new Promise((r) => setTimeout(r, 1600));
+      const members = await graph('GET', `/groups/${rg.entraId}/members?$select=id`);
+      expect(members.body.value.map((m: { id: string }) => m.id)).toEqual([ru.entraId]);
+    } finally {
+      await em.admin('PATCH', '/config', { replicationLagMs: 0 });
+    }
+  });
+
   it('dead-letters an undecodable message and goes on with the stream', async () => {
     const op = userOp(em, anchorOf('after-junk'));
     await env.producer.send(env.topics.ops, [{ key: 'junk', value: Buffer.from('not avro at all') }]);

@@ -26,6 +26,13 @@ export interface WriteRequest {
   body?: unknown;
   /** Safe to send twice (PATCH of properties, DELETE treated as done on 404 by the caller). */
   idempotent: boolean;
+  /**
+   * Set on a PATCH that adds one member (`members@odata.bind` of one URL) to this group: while it
+   * waits in the queue (for the quota, mostly), adds to the same group join it, up to 20 in one
+   * write. A merged write that fails is split, and each add is sent alone, so every caller gets
+   * its own member's answer.
+   */
+  addsMemberTo?: string;
 }
 
 /** Counts writes spent on behalf of one op (retries included). */
@@ -49,6 +56,24 @@ interface Unit {
   resolve: (results: ItemResult[]) => void;
   reject: (err: CanopyError) => void;
   lastError?: CanopyError;
+  /** A member add open to merging (see WriteRequest.addsMemberTo): the adds it carries. */
+  merge?: { group: string; parts: MergedPart[] };
+}
+
+interface MergedPart {
+  request: WriteRequest;
+  meter: WriteMeter | undefined;
+  resolve: (results: ItemResult[]) => void;
+  reject: (err: CanopyError) => void;
+}
+
+const MEMBERS_BIND = 'members@odata.bind';
+
+/** The one member URL of a single-member add. */
+function boundMember(req: WriteRequest): string {
+  const list = (req.body as Record<string, unknown> | undefined)?.[MEMBERS_BIND];
+  if (!Array.isArray(list) || list.length !== 1 || typeof list[0] !== 'string') throw new Error(`addsMemberTo needs a PATCH with one ${MEMBERS_BIND} URL`);
+  return list[0];
 }
 
 /**
@@ -137,11 +162,72 @@ export class BatchExecutor {
   submitSequence(items: WriteRequest[], meter?: WriteMeter): Promise<ItemResult[]> {
     if (this.#stopped) return Promise.reject(new RetriableError('writer is stopping', { type: 'Writer.Stopping' }));
     if (items.length === 0) return Promise.resolve([]);
+    if (items.length === 1 && items[0]!.addsMemberTo) return this.#submitMemberAdd(items[0]!, meter);
     return new Promise((resolve, reject) => {
       this.#queue.push({ items, done: [], attempts: 0, notBefore: 0, meter, resolve, reject });
       this.#schedule();
     });
   }
+
+  /** Member adds merged so far (adds that rode in another add's write), for measurements. */
+  merged = 0;
+
+  #submitMemberAdd(req: WriteRequest, meter?: WriteMeter): Promise<ItemResult[]> {
+    const url = boundMember(req);
+    const group = req.addsMemberTo!;
+    return new Promise((resolve, reject) => {
+      const part: MergedPart = { request: req, meter, resolve, reject };
+      const binds = (u: Unit) => (u.items[0]!.body as Record<string, string[]>)[MEMBERS_BIND]!;
+      const waiting = this.#queue.filter((u) => u.merge?.group === group && u.attempts === 0);
+      const same = waiting.find((u) => binds(u).includes(url));
+      if (same) {
+        // The same member asked twice: both callers get the one answer.
+        same.merge!.parts.push(part);
+        this.merged++;
+        return;
+      }
+      const open = waiting.find((u) => binds(u).length < MAX_BATCH);
+      if (open) {
+        open.items[0] = { ...open.items[0]!, body: { [MEMBERS_BIND]: [...binds(open), url] } };
+        open.merge!.parts.push(part);
+        this.merged++;
+        return;
+      }
+      const parts: MergedPart[] = [part];
+      this.#queue.push({
+        items: [{ method: 'PATCH', path: `/groups/${group}`, body: { [MEMBERS_BIND]: [url] }, idempotent: false }],
+        done: [],
+        attempts: 0,
+        notBefore: 0,
+        meter,
+        resolve: (r) => parts.forEach((p) => p.resolve(r)),
+        reject: (e) => parts.forEach((p) => p.reject(e)),
+        merge: { group, parts },
+      });
+      this.#schedule();
+    });
+  }
+
+  /** A merged add failed: send each of its adds alone, so each caller learns about its own. */
+  #split(u: Unit): void {
+    const byMember = new Map<string, MergedPart[]>();
+    for (const p of u.merge!.parts) byMember.set(boundMember(p.request), [...(byMember.get(boundMember(p.request)) ?? []), p]);
+    for (const parts of byMember.values()) {
+      // Parts asking for the same member share one answer.
+      const [p] = parts as [MergedPart];
+      this.#queue.push({
+        items: [{ ...p.request, addsMemberTo: undefined }],
+        done: [],
+        attempts: 0,
+        notBefore: 0,
+        meter: p.meter,
+        resolve: (r) => parts.forEach((q) => q.resolve(r)),
+        reject: (e) => parts.forEach((q) => q.reject(e)),
+      });
+    }
+    this.#schedule(0);
+  }
+
 
   get pending(): number {
     return this.#queue.reduce((n, u) => n + u.items.length, 0);
@@ -219,7 +305,7 @@ export class BatchExecutor {
     if (envelopeError) {
       if (res.status === 429) await this.#throttled(envelopeError);
       for (const u of units) {
-        if (envelopeError.retriable) this.#retryOrFail(u, 0, envelopeError, false);
+        if (envelopeError.retriable || (u.merge && u.merge.parts.length > 1)) this.#retryOrFail(u, 0, envelopeError, false);
         else u.reject(envelopeError);
       }
       return;
@@ -284,6 +370,7 @@ export class BatchExecutor {
   }
 
   #retryOrFail(u: Unit, _start: number, err: CanopyError, uncertain: boolean): void {
+    if (u.merge && u.merge.parts.length > 1 && err.type !== 'Writer.Stopping') return this.#split(u);
     u.lastError = err;
     u.attempts++;
     const head = u.items[0]!;

@@ -201,10 +201,11 @@ export async function applyMemberships(
       for (const [a, id] of late.ids) {
         stillMissing.delete(a);
         anchorOfId.set(id, a);
-        await ctx.applied.doneWaiting(a, groupId);
         if (!nowThere.has(id)) toAdd.push(id);
       }
       if (toAdd.length) await addIds(toAdd);
+      // Only the ones that made it stop waiting; a 404 again (not replicated yet) keeps it waiting.
+      for (const a of late.ids.keys()) if (!stillMissing.has(a)) await ctx.applied.doneWaiting(a, groupId);
     }
   }
   out.pending = [...stillMissing].sort();
@@ -212,39 +213,67 @@ export async function applyMemberships(
 }
 
 /**
- * An object just written (created, restored or found): add it to the groups that were waiting
- * for it (their op reported it as not in Entra yet). Returns how many groups it joined. A group it
- * could not join (5xx, a write without an answer) stays waiting and the op fails retriably, so its
- * retry adds it: no other op would (the group's op is done).
+ * An object just written (created, restored, found or unchanged): add it to the groups that were
+ * waiting for it (their op reported it as not in Entra yet). Returns how many groups it joined.
+ *
+ * A 404 on the add means the new member is not replicated yet (Graph's eventual consistency) or
+ * the group is gone: the add is tried again until the replication wait is over; a group that is
+ * still unreadable then while the member is readable is gone and stops waiting. A group the
+ * object could not join (5xx, no answer, still 404) stays waiting and the op fails retriably, so
+ * its retry adds it: no other op would (the group's op is done). Never counted as joined unless
+ * Graph took the add.
  */
 export async function addToWaitingGroups(ctx: ApplyContext, run: OpRun, anchor: string, id: string): Promise<number> {
   const groups = await ctx.applied.waitingGroups(anchor);
   let joined = 0;
   const failed: string[] = [];
   for (const groupId of groups) {
-    try {
-      await ctx.executor.submit(
-        { method: 'PATCH', path: `/groups/${groupId}`, body: { 'members@odata.bind': [ctx.graph.url(`/directoryObjects/${id}`)] }, idempotent: false },
-        run.meter,
-      );
-      joined++;
-    } catch (err) {
-      const status = err instanceof CanopyError ? err.details.httpStatus : null;
-      if (status === 400 && /already exist/i.test((err as Error).message)) joined++;
-      else if (status !== 404) {
-        ctx.log.warn({ anchor, groupId, err: (err as Error).message }, 'could not add a member to a group waiting for it; the op is retried');
-        failed.push(groupId);
-        continue;
-      }
+    const how = await joinWaitingGroup(ctx, run, anchor, groupId, id);
+    if (how === 'failed') {
+      failed.push(groupId);
+      continue;
     }
-    await ctx.applied.addMembers(groupId, [id]);
+    if (how === 'joined') {
+      await ctx.applied.addMembers(groupId, [id]);
+      joined++;
+    }
     await ctx.applied.doneWaiting(anchor, groupId);
   }
   if (failed.length) {
-    throw new RetriableError(`could not add the object to ${failed.length} group(s) waiting for it (${failed.join(', ')})`, {
+    throw new RetriableError(`could not add the object to ${failed.length} group(s) waiting for it (${failed.join(', ')}); the op is retried`, {
       type: 'Writer.WaitingGroup',
       details: { httpStatus: null, code: null, attribute: 'members' },
     });
   }
   return joined;
+}
+
+async function joinWaitingGroup(ctx: ApplyContext, run: OpRun, anchor: string, groupId: string, id: string): Promise<'joined' | 'gone' | 'failed'> {
+  const until = Date.now() + ctx.settings().replicationWaitMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ctx.executor.submit(
+        { method: 'PATCH', path: `/groups/${groupId}`, body: { 'members@odata.bind': [ctx.graph.url(`/directoryObjects/${id}`)] }, idempotent: false, addsMemberTo: groupId },
+        run.meter,
+      );
+      return 'joined';
+    } catch (err) {
+      const status = err instanceof CanopyError ? err.details.httpStatus : null;
+      if (status === 400 && /already exist/i.test((err as Error).message)) return 'joined';
+      if (status !== 404) {
+        ctx.log.warn({ anchor, groupId, err: (err as Error).message }, 'could not add a member to a group waiting for it; the op is retried');
+        return 'failed';
+      }
+      if (Date.now() >= until) {
+        const [member, group] = await Promise.all([
+          ctx.reader.find(`/directoryObjects/${id}${query({ $select: 'id' })}`),
+          ctx.reader.find(`/groups/${groupId}${query({ $select: 'id' })}`),
+        ]);
+        if (member && !group) return 'gone';
+        ctx.log.warn({ anchor, groupId, memberReadable: !!member, groupReadable: !!group }, 'a group waiting for a member still answers 404 to its add; the op is retried');
+        return 'failed';
+      }
+      await sleep(Math.min(1000, 100 * 2 ** attempt, Math.max(0, until - Date.now())));
+    }
+  }
 }

@@ -75,7 +75,10 @@ export async function applyUpsert(ctx: ApplyContext, run: OpRun): Promise<ApplyO
   const hash = desiredStateHash(op);
   const applied = await ctx.applied.get(kind, op.sourceAnchor);
   if (!run.fresh && applied && applied.h === hash && !applied.d) {
-    return { outcome: 'NOOP', entraId: applied.id, reason: 'unchanged since last applied', changedProperties: [] };
+    // Unchanged, but a group may still wait for it (a retry after Writer.WaitingGroup, a replay).
+    const joined = await addToWaitingGroups(ctx, run, op.sourceAnchor, applied.id);
+    const reason = joined ? `unchanged since last applied; added to ${joined} group(s) that were waiting for it` : 'unchanged since last applied';
+    return { outcome: joined ? 'UPDATED' : 'NOOP', entraId: applied.id, reason, changedProperties: joined ? ['memberOf'] : [] };
   }
 
   const { writable, dropped } = writableProperties(op);
