@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Logger } from '@canopy/logger';
 import type { GraphClient } from '../graph/graph-client.js';
 import type { ThrottleGate } from '../rate/throttle-gate.js';
-import type { TokenBucket } from '../rate/token-bucket.js';
+import type { WriteQuota } from '../rate/write-quota.js';
 import { BatchExecutor, batchBody, packBatches } from './batch-executor.js';
 
 const unit = (n: number, notBefore = 0) => ({ items: Array.from({ length: n }, (_, i) => ({ method: 'PATCH' as const, path: `/users/${i}`, body: { a: i }, idempotent: true })), notBefore });
@@ -60,7 +60,7 @@ describe('member adds to one group merge while they wait', () => {
         return { status: 200, headers: {}, body: { responses: spec.body.requests.map((r) => ({ id: r.id, status: answer(r).status, body: answer(r).body })) } };
       },
     } as unknown as GraphClient;
-    const quota = { acquire: async () => (await opened, { granted: true, tokens: 0, waitMs: 0, paused: false }) } as unknown as TokenBucket;
+    const quota = { acquire: async () => (await opened, { granted: true, available: 0, waitMs: 0, paused: false, at: 0, members: [] }), settle: async () => 0 } as unknown as WriteQuota;
     const executor = new BatchExecutor(graph, quota, gate, { lingerMs: 5, maxAttempts: 3, maxInFlight: 1 }, log);
     return { executor, sent, release };
   }

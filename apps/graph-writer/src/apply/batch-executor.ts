@@ -7,10 +7,11 @@ import type { ThrottleGate } from '../rate/throttle-gate.js';
 
 /**
  * Every Graph write goes through here. Requests from many ops are packed into `$batch` calls of
- * at most 20 (a batch adds no quota but saves round trips); each batch takes one token per
- * request from the shared write quota before it is sent (and settles it once answered). Graph answers every item on its own: items
- * that succeeded are done, items that were throttled or hit a transient error are sent again
- * (alone, in a later batch), a 429 pauses every replica for its Retry-After.
+ * at most 20 (a batch adds no quota but saves round trips); each batch takes one write per
+ * request from the shared write quota before it is sent, and settles that grant once answered.
+ * Graph answers every item on its own: items that succeeded are done, items that were throttled
+ * or hit a transient error are sent again (alone, in a later batch), a 429 pauses every replica
+ * for its Retry-After.
  *
  * A *sequence* (e.g. restore, then patch the restored object) stays in one batch, chained with
  * dependsOn, so Graph runs it in order; if an item fails, the rest of the sequence is retried or
