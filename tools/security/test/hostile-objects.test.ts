@@ -220,6 +220,17 @@ describe('hostile AD objects through the real pipeline', () => {
     // And no result of the whole run (the out-of-scope objects' too) lacks a readable reason.
     const withoutReason = allResults.filter((r) => resultProblem(r) !== null);
 
+    // What was written is in the emulator's tenant: every CREATED/UPDATED result names a live object there.
+    type TenantObject = { id: string; state: string; props: Record<string, unknown> };
+    const state = (await (await fetch(`${p.emulator.adminUrl}/state`)).json()) as { directory: { users: TenantObject[]; groups: TenantObject[] } };
+    const live = new Map([...state.directory.users, ...state.directory.groups].filter((o) => o.state === 'live').map((o) => [o.id, o]));
+    const writtenResults = trackedResults.filter((r) => WRITTEN.has(r.outcome));
+    const notInTenant = writtenResults.filter((r) => !r.entraId || !live.has(r.entraId));
+    // C0 controls (NUL, ESC, ...) that reached Graph property values (informative: the emulator accepts them).
+    const controlChars = writtenResults.filter((r) => JSON.stringify(live.get(r.entraId ?? '')?.props ?? {}).match(/\\u00[01][0-9a-f]/i));
+    const brief = (r: SyncResult) => JSON.stringify(r.error?.message ?? r.reason ?? '').slice(0, 110);
+    const examples: Array<[string, string]> = [];
+    for (const r of trackedResults) if (!WRITTEN.has(r.outcome) && !examples.some(([k]) => k === reasonKey(r))) examples.push([reasonKey(r), brief(r)]);
     const refusedByDc = histogram(written.refused.map((r) => r.reason));
     console.log(
       [
@@ -239,10 +250,19 @@ describe('hostile AD objects through the real pipeline', () => {
         table('refused by Kafka', refusedByKafka.map((r) => [r.label, r.reason])),
         table('tracked results by outcome', histogram(outcomes)),
         table('tracked reasons', histogram(trackedResults.filter((r) => !WRITTEN.has(r.outcome) || r.reason).map(reasonKey))),
+        table(
+          'fixed and synthetic cases: outcome',
+          [...tracked.entries()]
+            .filter(([, t]) => t.source === 'synthetic' || !t.label.startsWith('generated'))
+            .map(([g, t]) => [`${t.source === 'synthetic' ? 'synthetic' : 'fixed'}: ${t.label}`.slice(0, 96), (results.get(g) ?? []).map((r) => `${r.stage} ${r.outcome} ${brief(r)}`).join(' | ')] as [string, string]),
+        ),
+        table('one example per reason (JSON-escaped)', examples),
         table('run', [
           ['all results in the namespace', allResults.length],
           ['results without a readable reason', withoutReason.length],
           ['dead letters of tracked objects', [...dead.values()].reduce((n, d) => n + d.length, 0)],
+          ['written objects live in the emulator', `${writtenResults.length - notInTenant.length} of ${writtenResults.length}`],
+          ['written objects holding C0 control characters', controlChars.length],
           ['crashes', crashed.length],
           ['problems', problems.length],
           ['wait for outcomes (s)', waited],
@@ -253,6 +273,7 @@ describe('hostile AD objects through the real pipeline', () => {
     for (const r of written.refused) expect(unreadable(r.reason), `DC refusal of ${r.label}`).toBeNull();
     expect(crashed).toEqual([]);
     expect(problems).toEqual([]);
+    expect(notInTenant.map((r) => `${tracked.get(guidToString(r.objectGuid!))?.label}: ${r.outcome} ${r.entraId}`)).toEqual([]);
     expect(withoutReason.map((r) => `${r.stage} ${r.outcome} ${r.dn?.slice(0, 80)}: ${resultProblem(r)}`)).toEqual([]);
     // Most generated objects reach the DC (unique UPNs), and the DC-held and synthetic cases entered.
     expect(written.created.length).toBeGreaterThan(0.8 * (generatedCount.users + generatedCount.groups));
