@@ -1,6 +1,7 @@
-import { guidToString } from '@canopy/contracts';
+import { createHash } from 'node:crypto';
+import { guidToString, type AdObjectEvent, type DnRef } from '@canopy/contracts';
 import fc from 'fast-check';
-import type { Client } from 'ldapts';
+import { Control, type Client } from 'ldapts';
 
 /**
  * Hostile AD objects for the hostile-input suite: what a real directory can hold and a sync
@@ -149,6 +150,9 @@ export function generatedCases(
       Object.entries(rest).filter(([, v]) => v !== undefined),
     ) as Record<string, string | string[]>;
     if (disabled) attrs.userAccountControl = '514';
+    // Each generated UPN is unique (the DC refuses a UPN another object holds): a prefix made of
+    // the index and the run, the hostile shape after it kept (no '@', '@@', a trailing dot, ...).
+    if (typeof attrs.userPrincipalName === 'string') attrs.userPrincipalName = `u${i}x${run}${attrs.userPrincipalName}`;
     cases.push({ label: `generated user ${i}`, kind: 'user', cn: `${pre}hu${i}-${run}${post}`, attrs });
   });
   const groups = fc.sample(groupArb, { numRuns: groupCount, seed: seed + 1 });
@@ -198,6 +202,12 @@ export function fixedCases(run: string): HostileCase[] {
       kind: 'user',
       cn: `Bare ${run}`,
       attrs: { userPrincipalName: [] },
+    },
+    {
+      label: 'UPN with an empty local part',
+      kind: 'user',
+      cn: `Empty UPN Local ${run}`,
+      attrs: { userPrincipalName: `@${run}.corp.example.test` },
     },
     {
       label: 'duplicate UPN (first)',
@@ -365,4 +375,140 @@ export async function writeCases(
     });
   }
   return { created, refused };
+}
+
+/** A hostile AD snapshot the DC cannot hold but a reader could still emit (published as is). */
+export interface SyntheticCase {
+  label: string;
+  event: AdObjectEvent;
+}
+
+/** A GUID derived from the run and a label (reproducible for a run). */
+function guidOf(run: string, label: string): Buffer {
+  return createHash('sha256').update(`${run}/${label}`).digest().subarray(0, 16);
+}
+
+/**
+ * Snapshots with what a DC will not store but a reader could emit: values over 1 MB (up to and
+ * over Kafka's record limit), bytes that are not UTF-8, lone surrogates, no attributes at all, a
+ * malformed DN, 10,000 members nobody knows, a bad consistency GUID, a tombstone of an object
+ * never synced, several values in single-valued attributes. Published onto the reader's output
+ * topic directly, so the transformer and the writer see them.
+ */
+export function syntheticCases(forest: string, ou: string, run: string, readerId = 'hostile-synthetic'): SyntheticCase[] {
+  const readAt = new Date();
+  const snapshot = (label: string, kind: 'user' | 'group', cn: string, over: Partial<AdObjectEvent>): SyntheticCase => {
+    const sam = `s${createHash('sha256').update(`${run}/${label}`).digest('hex').slice(0, 12)}`;
+    return {
+      label,
+      event: {
+        forest,
+        domain: forest,
+        objectGuid: guidOf(run, label),
+        objectClass: kind === 'user' ? 'USER' : 'GROUP',
+        kind: 'SNAPSHOT',
+        dn: `CN=${escapeRdn(cn)},${ou}`,
+        usnChanged: 1,
+        readAt,
+        readerId,
+        attributes: {
+          cn: [cn],
+          samaccountname: [sam],
+          ...(kind === 'user' ? { userprincipalname: [`${sam}@${forest}`], useraccountcontrol: ['512'] } : { grouptype: ['-2147483646'] }),
+        },
+        binaryAttributes: {},
+        members: kind === 'group' ? [] : null,
+        memberOf: [],
+        lastKnownParent: null,
+        origin: 'FULL',
+        cycleId: null,
+        ...over,
+      },
+    };
+  };
+  const base = (c: SyntheticCase) => c.event.attributes;
+  const cases: SyntheticCase[] = [];
+  const add = (label: string, kind: 'user' | 'group', cn: string, over: (c: SyntheticCase) => Partial<AdObjectEvent>) => {
+    const c = snapshot(label, kind, cn, {});
+    c.event = { ...c.event, ...over(c) };
+    cases.push(c);
+  };
+  add('displayName of 1,000,001 characters (over 1 MB, under Kafka\u2019s record limit)', 'user', `Synth MB ${run}`, (c) => ({
+    attributes: { ...base(c), displayname: ['D'.repeat(1_000_001)] },
+  }));
+  add('description of 1.2 MB (over Kafka\u2019s 1 MiB record limit)', 'user', `Synth Over Limit ${run}`, (c) => ({
+    attributes: { ...base(c), description: ['\u05d0'.repeat(600_000)] },
+  }));
+  add('displayName of 500,000 characters (op under the limit, Graph\u2019s 256)', 'user', `Synth Half MB ${run}`, (c) => ({
+    attributes: { ...base(c), displayname: [`${RTL}${'x'.repeat(500_000)}`] },
+  }));
+  add('names and UPN as bytes that are not UTF-8', 'user', `Synth Bytes ${run}`, (c) => {
+    const { userprincipalname: _upn, ...rest } = base(c);
+    return {
+      attributes: rest,
+      binaryAttributes: {
+        displayname: [Buffer.from([0xff, 0xfe, 0x41, 0xc3, 0x28, 0xa0, 0xa1])],
+        givenname: [Buffer.from([0xe2, 0x28, 0xa1])],
+        sn: [Buffer.from([0xf0, 0x28, 0x8c, 0x28])],
+        userprincipalname: [Buffer.concat([Buffer.from([0xc0, 0xaf, 0xed, 0xa0, 0x80]), Buffer.from(`@${forest}`)])],
+        mail: [Buffer.from([0x80, 0x40, 0x81])],
+      },
+    };
+  });
+  add('lone surrogates, NUL and bidi overrides in strings', 'user', `Synth Surrogates ${run}`, (c) => ({
+    attributes: { ...base(c), displayname: ['\ud800\udfff\udc00lone\u0000nul\u202e'], givenname: ['\u0000'], sn: ['\ufffe\uffff'], title: ['\u0085\u2028'] },
+  }));
+  add('no attributes at all (no cn, sAMAccountName, UPN, userAccountControl)', 'user', `Synth Empty ${run}`, () => ({ attributes: {} }));
+  add('malformed DN (unescaped separators, empty RDNs)', 'user', `Synth Bad DN ${run}`, () => ({ dn: `CN=a,b=,,=c,+,${ou}` }));
+  add('empty DN', 'user', `Synth Empty DN ${run}`, () => ({ dn: '' }));
+  add('userAccountControl not a number, 3 UPN values', 'user', `Synth UAC ${run}`, (c) => ({
+    attributes: {
+      ...base(c),
+      useraccountcontrol: ['not-a-number'],
+      userprincipalname: [`a.${run}@${forest}`, `b.${run}@${forest}`, `c.${run}@${forest}`],
+    },
+  }));
+  add('exact duplicate proxyAddresses, three primaries', 'user', `Synth Proxies ${run}`, (c) => ({
+    attributes: {
+      ...base(c),
+      proxyaddresses: [`SMTP:p.${run}@${forest}`, `SMTP:p.${run}@${forest}`, `SMTP:q.${run}@${forest}`, `SMTP:r.${run}@${forest}`, 'smtp:', 'SMTP:'],
+    },
+  }));
+  add('ms-DS-ConsistencyGuid of 3 bytes (not a GUID)', 'user', `Synth Anchor ${run}`, () => ({
+    binaryAttributes: { 'ms-ds-consistencyguid': [Buffer.from([1, 2, 3])] },
+  }));
+  add('group with 10,000 members nobody knows', 'group', `Synth Members ${run}`, () => ({
+    members: Array.from({ length: 10_000 }, (_, i): DnRef => ({ guid: guidOf(run, `member ${i}`), dn: `CN=m${i},${ou}` })),
+  }));
+  add('group that is its own member', 'group', `Synth Self ${run}`, (c) => ({ members: [{ guid: c.event.objectGuid, dn: c.event.dn }] }));
+  add('tombstone of an object never synced', 'user', `Synth Tombstone ${run}`, () => ({ kind: 'TOMBSTONE', lastKnownParent: ou }));
+  add('objectClass OTHER', 'user', `Synth Other ${run}`, () => ({ objectClass: 'OTHER' }));
+  add('attribute names with NUL, empty and 10,000-character names', 'user', `Synth Names ${run}`, (c) => ({
+    attributes: { ...base(c), '': ['empty name'], 'display\u0000name': ['nul in name'], ['a'.repeat(10_000)]: ['long name'] },
+  }));
+  return cases;
+}
+
+/** LDAP_SERVER_TREE_DELETE_OID: an object and its subtree in one request. */
+class TreeDelete extends Control {
+  constructor() {
+    super('1.2.840.113556.1.4.805', { critical: true });
+  }
+}
+
+/** Delete `dn` and everything under it (tree delete, else leaves first). True when it is gone. */
+export async function deleteSubtree(client: Client, dn: string): Promise<boolean> {
+  try {
+    await client.del(dn, [new TreeDelete()]);
+    return true;
+  } catch {
+    // leaves first, below
+  }
+  const { searchEntries } = await client.search(dn, { scope: 'sub', filter: '(objectClass=*)', attributes: ['distinguishedName'] }).catch(() => ({ searchEntries: [] }));
+  const dns = searchEntries.map((e) => String(e.distinguishedName ?? e.dn)).sort((a, b) => b.split(/(?<!\\),/).length - a.split(/(?<!\\),/).length);
+  for (const d of dns) await client.del(d).catch(() => undefined);
+  return client
+    .search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: ['dn'] })
+    .then(() => false)
+    .catch(() => true);
 }
