@@ -440,13 +440,17 @@ describe('acceptance: the whole pipeline against the oracle', () => {
     // Graph refuses every request with 403 (the app lost its permission: permanent): each of the 30 new users fails for real.
     await emulatorConfig({ faults: { errorRate: 1, errorStatuses: [403], seed: 7 } });
     let failing: string[] = [];
+    let tripped = 0;
     try {
       const names = Array.from({ length: 30 }, (_, i) => `q${run}${String(i).padStart(2, '0')}`);
       for (const n of names) await ad.addUser(ou, `Failing ${n}`, { sAMAccountName: n, userPrincipalName: `${n}@${corp.name}` });
       failing = await ad.userAnchorsUnder(ou);
       const flagged = await waitFor('quarantine', async () => ((await corpStatus()).quarantined ? corpStatus() : undefined), { timeoutMs: 300_000, intervalMs: 1000 });
       expect(flagged.paused).toBe(true);
-      expect(flagged.quarantined!.reason).toMatch(/of the last 20 writes failed/);
+      expect(flagged.quarantined!.reason).toMatch(/^\d+ of the last 20 writes failed/);
+      // The window of 20 may hold earlier successes of the forest: that many failures tripped it.
+      tripped = Number(/^(\d+) of/.exec(flagged.quarantined!.reason)![1]);
+      expect(tripped).toBeGreaterThan(10);
     } finally {
       await emulatorConfig({ faults: { errorRate: 0 } });
     }
@@ -464,7 +468,7 @@ describe('acceptance: the whole pipeline against the oracle', () => {
 
     // The failed creates wait in the dead-letter list; retried, they are written. How many failed
     // depends on how the reader batched the 30 new users: those read before the quarantine paused
-    // the forest failed (at least the 20 that tripped it); those read after clearing were written.
+    // the forest failed (at least the ones that tripped it); those read after clearing were written.
     // Each of the 30 ends one way or the other.
     const liveFailing = async () =>
       new Set((await tenant()).users.filter((u) => failing.includes(u.props.onPremisesImmutableId as string) && u.state === 'live').map((u) => u.props.onPremisesImmutableId as string));
@@ -476,7 +480,7 @@ describe('acceptance: the whole pipeline against the oracle', () => {
       if (accounted.length !== failing.length) throw new Error(`${live.size} written, ${mine.length} dead letters, ${failing.length - accounted.length} unaccounted`);
       return mine;
     }, { timeoutMs: 180_000, intervalMs: 1000 });
-    expect(new Set(dlq.map((d) => d.key)).size).toBeGreaterThanOrEqual(20);
+    expect(new Set(dlq.map((d) => d.key)).size).toBeGreaterThanOrEqual(tripped);
     const retried = await pipeline.api<{ retried: string[] }>('POST', '/v1/dlq/retry', { ids: dlq.map((d) => d.deadLetterId) });
     expect(retried.retried).toHaveLength(dlq.length);
     await waitFor('retried users written', async () => (await liveFailing()).size === 30, { timeoutMs: 300_000, intervalMs: 1000 });
