@@ -10,6 +10,7 @@ import { ChangeNotificationListener } from './ldap/change-notifications.js';
 import { LdapConnection, type LdapConnectionOptions } from './ldap/ldap-connection.js';
 import { ShowDeletedControl } from './ldap/simple-controls.js';
 import type { ReaderMetrics } from './metrics.js';
+import { EmittedStates } from './publish/emitted-states.js';
 import { EventPublisher } from './publish/event-publisher.js';
 import { baselineCookie, pullDelta, StaleCookieError, type DirSyncChange } from './read/delta-pull.js';
 import { ObjectReader } from './read/object-reader.js';
@@ -48,6 +49,9 @@ export interface ForestReaderDeps {
  * time (full reads, deltas, provisions), so a cookie is only ever advanced by the code that
  * committed the events it covers.
  */
+/** Events per partition a new active reader reads back from its topic to learn what was sent. */
+const TAIL_LEARNED = 2_000;
+
 export class ForestReader {
   readonly #d: ForestReaderDeps;
   readonly #log: Logger;
@@ -70,6 +74,8 @@ export class ForestReader {
   #ageTimer: NodeJS.Timeout | undefined;
   #fenced = false;
   #producerBroken = false;
+  /** What the events topic already holds per object (see EmittedStates). */
+  readonly #sent = new EmittedStates();
 
   constructor(deps: ForestReaderDeps) {
     this.#d = deps;
@@ -89,7 +95,8 @@ export class ForestReader {
     this.#running = true;
     await this.#newProducer();
     this.#checkpoints = await loadCheckpoints(this.#d.kafka, this.forest, this.#log);
-    this.#log.info({ checkpoints: [...this.#checkpoints.keys()] }, 'active: producer fenced older writers, checkpoints loaded');
+    const learned = await this.#sent.learn(this.#d.kafka, this.forest, TAIL_LEARNED, this.#log);
+    this.#log.info({ checkpoints: [...this.#checkpoints.keys()], learned }, 'active: producer fenced older writers, checkpoints loaded');
     this.#ageTimer = setInterval(() => this.#updateCookieAge(), 5_000);
     this.#ageTimer.unref();
     this.#loop = this.#run();
@@ -447,8 +454,13 @@ export class ForestReader {
     this.#log.debug({ namingContext: d.namingContext, entries: pull.entries, changed: pull.changed.length, members: pull.membershipTouched.length }, 'DirSync delta pulled');
     const cycleId = `delta-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
     let events: AdObjectEvent[] = [];
+    let alreadySent = 0;
     if (pull.changed.length || pull.membershipTouched.length) {
-      events = await this.#readWhole(d, pull.changed, pull.membershipTouched, cycleId);
+      const read = await this.#readWhole(d, pull.changed, pull.membershipTouched, cycleId);
+      // Read back in a state the topic already holds (a change raced the re-read, or the old
+      // active reader sent it before a fail-over): not sent twice.
+      events = read.filter((e) => !this.#sent.alreadySent(e));
+      alreadySent = read.length - events.length;
       // Every event of the cycle says how many deletes the cycle holds: the writer then holds a
       // mass delete as a whole, before the first of its deletes would run.
       const cycleDeletes = events.filter((e) => e.kind === 'TOMBSTONE').length;
@@ -459,9 +471,10 @@ export class ForestReader {
     const next = this.#checkpoint(d, pull.cookie, cp.fullSyncCompletedAt, highestUsn);
     await this.#publisher!.publish(events, [next], this.#d.fencingToken);
     this.#commitCheckpoint(next);
+    for (const e of events) this.#sent.remember(e);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.#d.metrics.deltaPullDuration.observe({ naming_context: d.namingContext }, seconds);
-    if (events.length) this.#log.info({ namingContext: d.namingContext, events: events.length, dirSyncEntries: pull.entries, seconds, cycleId }, 'delta committed');
+    if (events.length || alreadySent) this.#log.info({ namingContext: d.namingContext, events: events.length, alreadySent, dirSyncEntries: pull.entries, seconds, cycleId }, 'delta committed');
   }
 
   /** Read changed objects (and members whose membership changed) whole, across the forest's naming contexts. */
